@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The host configuration: one INI file (rte_cfgfile) describing EAL, ports,
+ * interfaces (a port, or a VLAN on a port), routing contexts with their
+ * routes, and host-wide limits. Parsed before EAL starts (the EAL arguments
+ * come from it), validated completely, and turned into a plain struct that
+ * start-up builds the host from. Needs no EAL.
+ *
+ * Every error names the file, the line and the key:
+ *     config/demo.ini:12: key 'mtu': 99999 is out of range 68..9600
+ */
+#ifndef PH_CONF_CONF_H
+#define PH_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PH_NAME_LEN 32
+#define PH_CONF_MAX_PORTS 32
+#define PH_CONF_MAX_IFACES 256
+#define PH_CONF_MAX_ADDRS 16
+#define PH_CONF_MAX_CTX 1024
+#define PH_CTX_DEFAULT_NAME "default"
+
+struct ph_conf_addr {
+	uint32_t ip; /* host order */
+	uint8_t plen;
+	int line;
+};
+
+struct ph_conf_route {
+	uint32_t prefix; /* host order, host bits cleared */
+	uint8_t plen;
+	uint32_t gw;                /* 0 when the route is on-link */
+	char dev[PH_NAME_LEN];      /* interface name, "" when resolved through GW */
+	int line;
+};
+
+struct ph_conf_ctx {
+	char name[PH_NAME_LEN];
+	uint16_t id;
+	struct ph_conf_route *routes;
+	unsigned n_routes;
+	int line;
+};
+
+struct ph_conf_port {
+	char name[PH_NAME_LEN];
+	char device[256];  /* PCI address or vdev spec */
+	bool is_pci;
+	uint16_t queues;   /* 0: one per worker lcore */
+	uint16_t rx_desc, tx_desc;
+	uint16_t mtu;
+	int line;
+};
+
+/* An interface: a port's untagged side, or one VLAN on a port. */
+struct ph_conf_iface {
+	char name[PH_NAME_LEN];
+	unsigned port;  /* index in ph_conf.ports */
+	uint16_t vlan;  /* 0 for untagged */
+	unsigned ctx;   /* index in ph_conf.ctxs */
+	uint16_t mtu;
+	struct ph_conf_addr addrs[PH_CONF_MAX_ADDRS];
+	unsigned n_addrs;
+	int line;
+};
+
+enum ph_rss_key_kind {
+	PH_RSS_KEY_RANDOM,    /* new key each start: flows cannot be aimed at one core */
+	PH_RSS_KEY_SYMMETRIC, /* 0x6d5a repeated: both directions of a flow hash alike */
+	PH_RSS_KEY_GIVEN,
+};
+
+struct ph_conf_host {
+	uint32_t mbufs;            /* 0: sized from ports, queues and tables */
+	uint32_t neigh_max;
+	uint16_t neigh_queue;
+	uint32_t neigh_queue_total;
+	uint32_t neigh_reachable_ms;
+	uint32_t neigh_retrans_ms;
+	uint8_t neigh_mcast_probes;
+	uint8_t neigh_ucast_probes;
+	uint32_t frag_max_datagrams; /* per lcore */
+	uint32_t frag_timeout_ms;
+	uint32_t icmp_rate;        /* ICMP errors per second, host-wide */
+	uint32_t icmp_burst;
+	uint32_t idle_sleep_us;    /* longest sleep of an idle worker */
+	enum ph_rss_key_kind rss_key_kind;
+	uint8_t rss_key[52];
+	uint8_t rss_key_len;
+};
+
+struct ph_conf {
+	char path[256];
+	char eal_args[1024];
+	char lcores[256];
+	char file_prefix[64];  /* from --file-prefix in eal args, "rte" by default */
+	struct ph_conf_host host;
+	struct ph_conf_port ports[PH_CONF_MAX_PORTS];
+	unsigned n_ports;
+	struct ph_conf_iface ifaces[PH_CONF_MAX_IFACES];
+	unsigned n_ifaces;
+	struct ph_conf_ctx *ctxs; /* PH_CONF_MAX_CTX slots */
+	unsigned n_ctxs;
+};
+
+/*
+ * Load and validate PATH into a new struct. Returns NULL on any error, with
+ * "FILE:LINE: key 'K': what" (or "FILE: what") in ERR.
+ */
+struct ph_conf *ph_conf_load(const char *path, char *err, size_t errlen);
+void ph_conf_free(struct ph_conf *c);
+
+/* Defaults of the [host] section. */
+void ph_conf_host_defaults(struct ph_conf_host *h);
+
+/* Find an interface or context by name; -1 if none. */
+int ph_conf_iface_by_name(const struct ph_conf *c, const char *name);
+int ph_conf_ctx_by_name(const struct ph_conf *c, const char *name);
+
+/* Parsers shared with phctl and tests. 0 or -1. */
+int ph_parse_ipv4(const char *s, uint32_t *ip);
+int ph_parse_prefix(const char *s, uint32_t *ip, uint8_t *plen);
+int ph_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+#endif

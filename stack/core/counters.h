@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Every counter the stack keeps, in two X-macro lists.
+ *
+ * PH_DROPS names every reason a packet can be discarded anywhere on the
+ * receive or transmit path: each entry gives the enum name, the string shown by
+ * telemetry and phctl, and the MIB counter (below) that the drop also moves, so
+ * a call site cannot bump one and forget the other. PH_MIBS are the counters
+ * with the names of RFC 4293 (IP-MIB) where one exists, plus our own (ARP,
+ * Ethernet) in the same style.
+ *
+ * Counters live in the per-lcore struct: only the owning lcore writes them,
+ * the telemetry thread reads them (relaxed atomic loads), sums are taken at
+ * read time. No counter is shared between lcores.
+ */
+#ifndef PH_CORE_COUNTERS_H
+#define PH_CORE_COUNTERS_H
+
+#include <stdint.h>
+
+/*   name                   string                     MIB it also moves */
+#define PH_DROPS(X)                                                                                \
+	X(NONE,                 "none",                    NONE)                                   \
+	/* Ethernet and interfaces */                                                             \
+	X(ETH_TRUNCATED,        "eth_truncated",           NONE)                                   \
+	X(ETH_OTHER_HOST,       "eth_other_host",          NONE)                                   \
+	X(ETH_UNKNOWN_TYPE,     "eth_unknown_ethertype",   NONE)                                   \
+	X(ETH_NO_IFACE,         "eth_no_interface",        NONE)                                   \
+	/* ARP (RFC 826) */                                                                        \
+	X(ARP_TRUNCATED,        "arp_truncated",           NONE)                                   \
+	X(ARP_BAD_HW,           "arp_bad_hw_type_or_len",  NONE)                                   \
+	X(ARP_BAD_PROTO,        "arp_bad_proto_type_or_len", NONE)                                 \
+	X(ARP_BAD_OP,           "arp_bad_opcode",          NONE)                                   \
+	X(ARP_BAD_SENDER,       "arp_bad_sender",          NONE)                                   \
+	X(ARP_OTHER_TARGET,     "arp_other_target",        NONE)                                   \
+	X(ARP_ADDR_CONFLICT,    "arp_address_conflict",    NONE)                                   \
+	/* IPv4 input (RFC 791, RFC 1122 3.2.1) */                                                 \
+	X(IP_TRUNCATED,         "ip_truncated",            ipInTruncatedPkts)                      \
+	X(IP_BAD_VERSION,       "ip_bad_version",          ipInHdrErrors)                          \
+	X(IP_BAD_IHL,           "ip_bad_header_length",    ipInHdrErrors)                          \
+	X(IP_BAD_TOTLEN,        "ip_bad_total_length",     ipInHdrErrors)                          \
+	X(IP_BAD_CSUM,          "ip_bad_checksum",         ipInHdrErrors)                          \
+	X(IP_MARTIAN_SRC,       "ip_martian_source",       ipInAddrErrors)                         \
+	X(IP_MARTIAN_DST,       "ip_martian_destination",  ipInAddrErrors)                         \
+	X(IP_NOT_FOR_US,        "ip_not_for_us",           ipInAddrErrors)                         \
+	X(IP_MULTICAST,         "ip_multicast_not_joined", ipInDiscards)                           \
+	X(IP_BAD_FRAG,          "ip_bad_fragment",         ipInHdrErrors)                          \
+	X(IP_REASM_FAIL,        "ip_reassembly_failed",    NONE)                                   \
+	X(IP_UNKNOWN_PROTO,     "ip_unknown_protocol",     ipInUnknownProtos)                      \
+	/* IPv4 output */                                                                          \
+	X(IP_NO_ROUTE,          "ip_no_route",             ipOutNoRoutes)                          \
+	X(IP_FRAG_DF,           "ip_too_big_dont_fragment", ipFragFails)                           \
+	X(IP_FRAG_FAIL,         "ip_fragmentation_failed", ipFragFails)                            \
+	X(IP_NO_SOURCE,         "ip_no_source_address",    ipOutDiscards)                          \
+	/* ICMP (RFC 792, RFC 1122 3.2.2) */                                                       \
+	X(ICMP_TRUNCATED,       "icmp_truncated",          icmpInErrors)                           \
+	X(ICMP_BAD_CSUM,        "icmp_bad_checksum",       icmpInErrors)                           \
+	X(ICMP_BCAST_ECHO,      "icmp_broadcast_echo_ignored", NONE)                               \
+	X(ICMP_UNHANDLED,       "icmp_unhandled_type",     NONE)                                   \
+	X(ICMP_ERR_RATELIMIT,   "icmp_error_rate_limited", icmpOutRateLimited)                     \
+	/* neighbour resolution */                                                                 \
+	X(NEIGH_QUEUE_FULL,     "neigh_pending_queue_full", ipOutDiscards)                         \
+	X(NEIGH_FAILED,         "neigh_resolution_failed", ipOutDiscards)                          \
+	X(NEIGH_TABLE_FULL,     "neigh_table_full",        ipOutDiscards)                          \
+	/* infrastructure */                                                                       \
+	X(NO_MBUF,              "no_mbuf",                 NONE)                                   \
+	X(TX_FULL,              "tx_queue_full",           NONE)                                   \
+	X(LEAD_RING_FULL,       "lead_ring_full",          NONE)                                   \
+	X(SHUTDOWN,             "shutdown",                NONE)
+
+#define PH_MIBS(X)                                                                                 \
+	X(NONE)                                                                                    \
+	/* Ethernet */                                                                             \
+	X(ethInFrames)                                                                             \
+	X(ethInVlanFrames)                                                                         \
+	X(ethOutFrames)                                                                            \
+	/* ARP */                                                                                  \
+	X(arpInRequests)                                                                           \
+	X(arpInReplies)                                                                            \
+	X(arpOutRequests)                                                                          \
+	X(arpOutReplies)                                                                           \
+	X(arpOutGratuitous)                                                                        \
+	/* IP-MIB (RFC 4293), ipSystemStats* */                                                    \
+	X(ipInReceives)                                                                            \
+	X(ipInHdrErrors)                                                                           \
+	X(ipInTruncatedPkts)                                                                       \
+	X(ipInAddrErrors)                                                                          \
+	X(ipInUnknownProtos)                                                                       \
+	X(ipInDiscards)                                                                            \
+	X(ipInDelivers)                                                                            \
+	X(ipOutRequests)                                                                           \
+	X(ipOutNoRoutes)                                                                           \
+	X(ipOutDiscards)                                                                           \
+	X(ipOutTransmits)                                                                          \
+	X(ipReasmReqds)                                                                            \
+	X(ipReasmOKs)                                                                              \
+	X(ipReasmFails)                                                                            \
+	X(ipFragOKs)                                                                               \
+	X(ipFragFails)                                                                             \
+	X(ipFragCreates)                                                                           \
+	/* ICMP (RFC 4293 icmpStatsTable / icmpMsgStatsTable) */                                   \
+	X(icmpInMsgs)                                                                              \
+	X(icmpInErrors)                                                                            \
+	X(icmpInDestUnreachs)                                                                      \
+	X(icmpInTimeExcds)                                                                         \
+	X(icmpInEchos)                                                                             \
+	X(icmpInEchoReps)                                                                          \
+	X(icmpOutMsgs)                                                                             \
+	X(icmpOutErrors)                                                                           \
+	X(icmpOutDestUnreachs)                                                                     \
+	X(icmpOutEchoReps)                                                                         \
+	X(icmpOutRateLimited)
+
+enum ph_drop {
+#define PH_X(name, str, mib) PH_DROP_##name,
+	PH_DROPS(PH_X)
+#undef PH_X
+	PH_DROP_MAX
+};
+
+enum ph_mib {
+#define PH_X(name) PH_MIB_##name,
+	PH_MIBS(PH_X)
+#undef PH_X
+	PH_MIB_MAX
+};
+
+/* One lcore's counters. Written only by that lcore. */
+struct ph_counters {
+	uint64_t drop[PH_DROP_MAX];
+	uint64_t mib[PH_MIB_MAX];
+};
+
+extern const char *const ph_drop_names[PH_DROP_MAX];
+extern const char *const ph_mib_names[PH_MIB_MAX];
+extern const uint8_t ph_drop_mib[PH_DROP_MAX];
+
+/*
+ * A store of the incremented value rather than a plain ++ keeps the owner's
+ * write a single untorn store the telemetry thread may read concurrently.
+ */
+static inline void
+ph_ctr_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static inline void
+ph_mib_add(struct ph_counters *c, enum ph_mib m, uint64_t n)
+{
+	ph_ctr_add(&c->mib[m], n);
+}
+
+static inline void
+ph_mib_inc(struct ph_counters *c, enum ph_mib m)
+{
+	ph_ctr_add(&c->mib[m], 1);
+}
+
+/* Count a discard under its reason (and the MIB counter that goes with it). */
+static inline void
+ph_drop_count(struct ph_counters *c, enum ph_drop why, uint64_t n)
+{
+	ph_ctr_add(&c->drop[why], n);
+	if (ph_drop_mib[why] != PH_MIB_NONE)
+		ph_ctr_add(&c->mib[ph_drop_mib[why]], n);
+}
+
+static inline uint64_t
+ph_ctr_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Find a drop reason or MIB counter by its name; -1 when there is none. */
+int ph_drop_by_name(const char *name);
+int ph_mib_by_name(const char *name);
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The host: everything the lcores share. polyhost's cores act as one IP host,
+ * so ports, interfaces, contexts, addresses, routes and the published
+ * neighbour table are host-wide. All of it is read-mostly: written by the
+ * lead core (at start-up, or at run time through lock-free tables whose old
+ * entries are reclaimed after RCU quiescence), read by every lcore without
+ * locks. Nothing here is written on a worker's fast path.
+ */
+#ifndef PH_CORE_HOST_H
+#define PH_CORE_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_lcore.h>
+
+#include "conf/conf.h"
+#include "core/lcore.h"
+#include "ctx/ctx.h"
+#include "drivers/port.h"
+
+struct rte_hash;
+struct rte_mempool;
+struct rte_rcu_qsbr;
+struct rte_ring;
+
+/* Input handler for a burst of packets whose data starts at the L3 (or L4) header. */
+typedef void (*ph_input_fn)(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
+/* Lead-core handler for one packet handed over by an lcore. */
+typedef void (*ph_lead_fn)(struct ph_lcore *lead, struct rte_mbuf *m);
+
+#define PH_MAX_ETHERTYPES 8
+
+struct ph_ethertype_handler {
+	uint16_t type;
+	ph_input_fn fn;
+};
+
+struct ph_host {
+	const struct ph_conf *conf;
+
+	/* lcores: [0] is the lead */
+	struct ph_lcore *lcores[RTE_MAX_LCORE];
+	uint16_t n_lcores;
+	uint16_t n_workers;
+
+	struct ph_port ports[PH_MAX_PORTS];
+	uint16_t n_ports;
+	struct ph_iface ifaces[PH_MAX_IFACES];
+	uint16_t n_ifaces;
+	struct ph_ctx *ctxs[PH_MAX_CTX]; /* by context number */
+	struct ph_nexthop nexthops[PH_MAX_NEXTHOPS];
+
+	/* (ctx, ip) -> struct ph_local *: lock-free readers, lead writes. */
+	struct rte_hash *locals;
+	/* (ctx, ip) -> MAC (in the data word, see neigh_pub.h): lock-free readers, lead writes. */
+	struct rte_hash *neigh;
+	/* Quiescent-state reporting of the lcores that read the tables above. */
+	struct rte_rcu_qsbr *qsbr;
+
+	struct rte_mempool *pool;     /* packet buffers */
+	struct rte_mempool *ind_pool; /* indirect mbufs, for fragmentation */
+
+	/* Handlers registered at start-up (eth.c, ipv4.c, lead.c). */
+	struct ph_ethertype_handler eth_handlers[PH_MAX_ETHERTYPES];
+	uint16_t n_eth_handlers;
+	ph_input_fn ip_proto[256];
+	ph_lead_fn lead_ops[8];
+
+	/* Requests for the lead core from other threads (telemetry): MP/SC. */
+	struct rte_ring *lead_mbox;
+
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+	/* Set by the signal handler, read by every loop. */
+	volatile bool stop;
+};
+
+static inline struct ph_iface *
+ph_iface(struct ph_host *h, uint16_t ifindex)
+{
+	return &h->ifaces[ifindex];
+}
+
+static inline struct ph_port *
+ph_iface_port(struct ph_host *h, const struct ph_iface *ifc)
+{
+	return &h->ports[ifc->port];
+}
+
+#endif

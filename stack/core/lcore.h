@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The state of one lcore, passed explicitly to every function on the packet
+ * path. An lcore is the lead (host-wide work: neighbour resolution, ICMP,
+ * telemetry requests, timers of shared tables), a worker (it owns one RX
+ * queue on every port and the flows that land there), or both when the host
+ * runs on a single lcore. Every lcore has its own TX queue on every port.
+ *
+ * Everything here is written by the owning lcore only. Fields another thread
+ * reads say so.
+ */
+#ifndef PH_CORE_LCORE_H
+#define PH_CORE_LCORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ip_frag.h>
+
+#include "core/counters.h"
+
+#define PH_BURST 32
+#define PH_MAX_PORTS 32
+#define PH_NO_QUEUE UINT16_MAX
+
+struct ph_host;
+struct ph_lead;
+struct rte_ring;
+struct rte_mbuf;
+struct rte_eth_dev_tx_buffer;
+
+struct ph_lcore {
+	struct ph_host *host;
+	unsigned lcore_id;  /* EAL's */
+	uint16_t index;     /* ours: 0 is the lead */
+	uint16_t rxq;       /* RX queue it polls on every port, PH_NO_QUEUE if none */
+	uint16_t txq;       /* its TX queue on every port */
+	bool is_lead;
+	bool is_worker;
+
+	/* Refreshed once per loop iteration. */
+	uint64_t now_tsc;
+	uint64_t now_ms;
+
+	/* Packets for the lead core: staged, then enqueued in bulk. The ring is
+	 * single-producer (this lcore), single-consumer (the lead). */
+	struct rte_ring *to_lead;
+	struct rte_mbuf *lead_stage[PH_BURST];
+	uint16_t n_lead_stage;
+
+	/* One TX buffer per port, flushed every loop iteration. */
+	struct rte_eth_dev_tx_buffer *txb[PH_MAX_PORTS];
+
+	/* IPv4 reassembly of the fragments this lcore receives. */
+	struct rte_ip_frag_tbl *frag_tbl;
+	struct rte_ip_frag_death_row frag_dr;
+	uint64_t frag_next_expire_ms;
+
+	uint16_t ip_id;         /* next IPv4 identification (RFC 6864) */
+	unsigned idle_polls;    /* consecutive empty loop iterations */
+
+	struct ph_lead *lead;   /* lead-only state; NULL on workers */
+
+	/* Written by this lcore; read by the telemetry thread. */
+	struct ph_counters ctr __rte_cache_aligned;
+};
+
+static inline void
+ph_mib(struct ph_lcore *lc, enum ph_mib m)
+{
+	ph_mib_inc(&lc->ctr, m);
+}
+
+/* Count M under WHY and free it. */
+void ph_drop(struct ph_lcore *lc, struct rte_mbuf *m, enum ph_drop why);
+/* Count N packets under WHY and free them. */
+void ph_drop_bulk(struct ph_lcore *lc, struct rte_mbuf **m, unsigned n, enum ph_drop why);
+
+#endif
