@@ -251,7 +251,7 @@ ph_conf_host_defaults(struct ph_conf_host *h)
 		.neigh_retrans_ms = 1000,
 		.neigh_mcast_probes = 3,
 		.neigh_ucast_probes = 3,
-		.frag_max_datagrams = 1024,
+		.frag_max_datagrams = 256,
 		.frag_timeout_ms = 30000,
 		.icmp_rate = 1000,
 		.icmp_burst = 50,

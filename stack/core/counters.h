@@ -44,6 +44,7 @@
 	X(IP_MARTIAN_DST,       "ip_martian_destination",  ipInAddrErrors)                         \
 	X(IP_NOT_FOR_US,        "ip_not_for_us",           ipInAddrErrors)                         \
 	X(IP_MULTICAST,         "ip_multicast_not_joined", ipInDiscards)                           \
+	X(IP_L2_BCAST_UNICAST,  "ip_unicast_in_link_broadcast", ipInAddrErrors)                    \
 	X(IP_BAD_FRAG,          "ip_bad_fragment",         ipInHdrErrors)                          \
 	X(IP_REASM_FAIL,        "ip_reassembly_failed",    NONE)                                   \
 	X(IP_UNKNOWN_PROTO,     "ip_unknown_protocol",     ipInUnknownProtos)                      \
@@ -57,7 +58,6 @@
 	X(ICMP_BAD_CSUM,        "icmp_bad_checksum",       icmpInErrors)                           \
 	X(ICMP_BCAST_ECHO,      "icmp_broadcast_echo_ignored", NONE)                               \
 	X(ICMP_UNHANDLED,       "icmp_unhandled_type",     NONE)                                   \
-	X(ICMP_ERR_RATELIMIT,   "icmp_error_rate_limited", icmpOutRateLimited)                     \
 	/* neighbour resolution */                                                                 \
 	X(NEIGH_QUEUE_FULL,     "neigh_pending_queue_full", ipOutDiscards)                         \
 	X(NEIGH_FAILED,         "neigh_resolution_failed", ipOutDiscards)                          \

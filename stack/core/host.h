@@ -28,16 +28,6 @@ struct rte_ring;
 
 /* Input handler for a burst of packets whose data starts at the L3 (or L4) header. */
 typedef void (*ph_input_fn)(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
-/* Lead-core handler for one packet handed over by an lcore. */
-typedef void (*ph_lead_fn)(struct ph_lcore *lead, struct rte_mbuf *m);
-
-#define PH_MAX_ETHERTYPES 8
-
-struct ph_ethertype_handler {
-	uint16_t type;
-	ph_input_fn fn;
-};
-
 struct ph_host {
 	const struct ph_conf *conf;
 
@@ -60,14 +50,10 @@ struct ph_host {
 	/* Quiescent-state reporting of the lcores that read the tables above. */
 	struct rte_rcu_qsbr *qsbr;
 
-	struct rte_mempool *pool;     /* packet buffers */
-	struct rte_mempool *ind_pool; /* indirect mbufs, for fragmentation */
+	struct rte_mempool *pool; /* packet buffers */
 
-	/* Handlers registered at start-up (eth.c, ipv4.c, lead.c). */
-	struct ph_ethertype_handler eth_handlers[PH_MAX_ETHERTYPES];
-	uint16_t n_eth_handlers;
+	/* IPv4 protocol handlers, registered at start-up (ICMP now, UDP and TCP later). */
 	ph_input_fn ip_proto[256];
-	ph_lead_fn lead_ops[8];
 
 	/* Requests for the lead core from other threads (telemetry): MP/SC. */
 	struct rte_ring *lead_mbox;

@@ -77,4 +77,12 @@ void ph_drop(struct ph_lcore *lc, struct rte_mbuf *m, enum ph_drop why);
 /* Count N packets under WHY and free them. */
 void ph_drop_bulk(struct ph_lcore *lc, struct rte_mbuf **m, unsigned n, enum ph_drop why);
 
+/*
+ * Hand M to the lead core for OP (enum ph_lead_op; the rest of the request is
+ * in its metadata). On the lead itself it is handled at once; elsewhere it is
+ * staged and enqueued in bulk by ph_lead_flush(), never blocking.
+ */
+void ph_to_lead(struct ph_lcore *lc, struct rte_mbuf *m, int op);
+void ph_lead_flush(struct ph_lcore *lc);
+
 #endif

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ethernet input and output (see eth.h). Input runs on the worker that polled
+ * the burst; output on whichever lcore sends, through that lcore's own TX
+ * queue, so no two lcores ever share a queue.
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "core/host.h"
+#include "core/pkt.h"
+#include "eth/eth.h"
+#include "ipv4/ipv4.h"
+#include "wire/eth.h"
+
+static uint16_t
+eth_iface_of(const struct ph_port *port, uint16_t vlan)
+{
+	if (vlan == 0)
+		return port->untagged_iface;
+	if (port->vlan_iface == NULL)
+		return PH_IFACE_NONE;
+	return port->vlan_iface[vlan];
+}
+
+void
+eth_input(struct ph_lcore *lc, struct ph_port *port, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct ph_host *h = lc->host;
+	struct rte_mbuf *ip[PH_BURST];
+	uint16_t n_ip = 0;
+
+	ph_mib_add(&lc->ctr, PH_MIB_ethInFrames, n);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ph_pkt_meta *meta = ph_pkt_meta(m);
+		const struct ph_iface *ifc;
+		struct eth_repr e;
+		enum ph_drop why;
+		uint16_t ifindex;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		why = eth_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &e);
+		if (why != PH_DROP_NONE) {
+			ph_drop(lc, m, why);
+			continue;
+		}
+		if (e.vlan != 0)
+			ph_mib(lc, PH_MIB_ethInVlanFrames);
+		ifindex = eth_iface_of(port, e.vlan);
+		if (ifindex == PH_IFACE_NONE) {
+			ph_drop(lc, m, PH_DROP_ETH_NO_IFACE);
+			continue;
+		}
+		ifc = ph_iface(h, ifindex);
+		meta->ctx = ifc->ctx;
+		meta->ifindex = ifindex;
+		meta->lead_op = 0;
+		meta->flags = 0;
+		if (rte_is_broadcast_ether_addr(&e.dst))
+			meta->flags |= PH_PKT_L2_BCAST;
+		else if (rte_is_multicast_ether_addr(&e.dst))
+			meta->flags |= PH_PKT_L2_MCAST;
+		else if (!rte_is_same_ether_addr(&e.dst, &ifc->mac)) {
+			/* Promiscuous is off, but a tap or a switch may still flood. */
+			ph_drop(lc, m, PH_DROP_ETH_OTHER_HOST);
+			continue;
+		}
+		rte_pktmbuf_adj(m, e.hdr_len);
+		switch (e.type) {
+		case RTE_ETHER_TYPE_IPV4:
+			ip[n_ip++] = m;
+			break;
+		case RTE_ETHER_TYPE_ARP:
+			ph_to_lead(lc, m, PH_LEAD_ARP_INPUT);
+			break;
+		default:
+			ph_drop(lc, m, PH_DROP_ETH_UNKNOWN_TYPE);
+			break;
+		}
+	}
+	if (n_ip > 0)
+		ipv4_input(lc, ip, n_ip);
+}
+
+/* Copy a chained packet into one segment, for ports that cannot send chains. */
+static struct rte_mbuf *
+eth_flatten(struct ph_lcore *lc, struct rte_mbuf *m)
+{
+	struct rte_mbuf *flat;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const void *src;
+	void *dst;
+
+	if (len > (uint32_t)(rte_pktmbuf_data_room_size(m->pool) - RTE_PKTMBUF_HEADROOM))
+		return NULL;
+	flat = rte_pktmbuf_alloc(lc->host->pool);
+	if (flat == NULL)
+		return NULL;
+	dst = rte_pktmbuf_append(flat, (uint16_t)len);
+	src = rte_pktmbuf_read(m, 0, len, dst);
+	if (src != dst) /* the data was contiguous after all: nothing was copied */
+		memcpy(dst, src, len);
+	flat->ol_flags = m->ol_flags;
+	flat->tx_offload = m->tx_offload;
+	return flat;
+}
+
+void
+eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
+	   const struct rte_ether_addr *dst, uint16_t type)
+{
+	struct ph_host *h = lc->host;
+	const struct ph_iface *ifc = ph_iface(h, ifindex);
+	const struct ph_port *port = ph_iface_port(h, ifc);
+	uint16_t hl = ifc->vlan ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN;
+	uint8_t *hdr;
+
+	if (m->nb_segs > 1 && !port->ol.tx_multiseg) {
+		struct rte_mbuf *flat = eth_flatten(lc, m);
+
+		rte_pktmbuf_free(m);
+		if (flat == NULL) {
+			ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
+			return;
+		}
+		m = flat;
+	}
+	hdr = (uint8_t *)rte_pktmbuf_prepend(m, hl);
+	if (hdr == NULL) {
+		ph_drop(lc, m, PH_DROP_NO_MBUF);
+		return;
+	}
+	eth_emit(hdr, dst, &ifc->mac, ifc->vlan, type);
+	m->l2_len = hl;
+	ph_mib(lc, PH_MIB_ethOutFrames);
+	rte_eth_tx_buffer(port->port_id, lc->txq, lc->txb[port->index], m);
+}
+
+static void
+eth_tx_unsent(struct rte_mbuf **pkts, uint16_t unsent, void *arg)
+{
+	ph_drop_bulk(arg, pkts, unsent, PH_DROP_TX_FULL);
+}
+
+int
+eth_tx_init(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		struct rte_eth_dev_tx_buffer *b =
+			rte_zmalloc_socket("ph_txb", RTE_ETH_TX_BUFFER_SIZE(PH_BURST), 0,
+					   rte_lcore_to_socket_id(lc->lcore_id));
+
+		if (b == NULL)
+			return -ENOMEM;
+		rte_eth_tx_buffer_init(b, PH_BURST);
+		rte_eth_tx_buffer_set_err_callback(b, eth_tx_unsent, lc);
+		lc->txb[p] = b;
+	}
+	return 0;
+}
+
+unsigned
+eth_tx_flush(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+	unsigned sent = 0;
+
+	for (uint16_t p = 0; p < h->n_ports; p++)
+		if (lc->txb[p] != NULL && lc->txb[p]->length > 0)
+			sent += rte_eth_tx_buffer_flush(h->ports[p].port_id, lc->txq, lc->txb[p]);
+	return sent;
+}
+
+void
+eth_tx_fini(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		if (lc->txb[p] == NULL)
+			continue;
+		/* What could not be sent by now never will be. */
+		ph_drop_bulk(lc, lc->txb[p]->pkts, lc->txb[p]->length, PH_DROP_SHUTDOWN);
+		rte_free(lc->txb[p]);
+		lc->txb[p] = NULL;
+	}
+}

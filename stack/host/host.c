@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Host start-up, the per-lcore loop and shutdown (see host.h). The loop is
+ * where a packet's life starts and ends: RX burst -> Ethernet input -> ... ->
+ * TX buffers flushed once per iteration.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <bsd/string.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "arp/neigh_pub.h"
+#include "core/host.h"
+#include "core/pkt.h"
+#include "eth/eth.h"
+#include "host/host.h"
+#include "host/lead.h"
+#include "icmp/icmp.h"
+#include "ipv4/ipv4.h"
+
+#define POOL_CACHE 256
+#define TO_LEAD_RING 1024
+#define LEAD_MBOX_RING 64
+#define FRAG_EXPIRE_EVERY_MS 100
+/* Empty iterations before an idle lcore starts to sleep. */
+#define IDLE_SPIN 256
+#define EAL_MAX_ARGS 128
+
+static int __attribute__((format(printf, 4, 5)))
+host_err(char *err, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+/* EAL's argv: the configured arguments, the lcores, and one device per port. */
+static int
+host_eal_init(const struct ph_conf *conf, const char *argv0, char *err, size_t errlen)
+{
+	static char args[sizeof(conf->eal_args)];
+	char *argv[EAL_MAX_ARGS];
+	int argc = 0;
+	char *save = NULL;
+
+	strlcpy(args, conf->eal_args, sizeof(args));
+	argv[argc++] = (char *)(uintptr_t)argv0;
+	for (char *t = strtok_r(args, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
+		if (argc >= EAL_MAX_ARGS - 2 * PH_CONF_MAX_PORTS - 3)
+			return host_err(err, errlen, -E2BIG, "%s: [eal] args: too many", conf->path);
+		argv[argc++] = t;
+	}
+	if (conf->lcores[0] != '\0') {
+		argv[argc++] = (char *)"--lcores";
+		argv[argc++] = (char *)(uintptr_t)conf->lcores;
+	}
+	for (unsigned i = 0; i < conf->n_ports; i++) {
+		argv[argc++] = (char *)(conf->ports[i].is_pci ? "-a" : "--vdev");
+		argv[argc++] = (char *)(uintptr_t)conf->ports[i].device;
+	}
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0)
+		return host_err(err, errlen, -rte_errno, "EAL: %s (arguments from %s, [eal])",
+				rte_strerror(rte_errno), conf->path);
+	return 0;
+}
+
+static unsigned
+host_pool_size(const struct ph_host *h, const struct ph_conf *conf)
+{
+	const struct ph_conf_host *c = &conf->host;
+	unsigned n = 0;
+
+	if (c->mbufs != 0)
+		return c->mbufs;
+	for (unsigned i = 0; i < conf->n_ports; i++)
+		n += h->n_workers * conf->ports[i].rx_desc + h->n_lcores * conf->ports[i].tx_desc;
+	n += h->n_lcores * (POOL_CACHE + PH_BURST * (conf->n_ports + 2));
+	n += h->n_workers * (TO_LEAD_RING + RTE_MIN(c->frag_max_datagrams * 8u, 4096u));
+	n += c->neigh_queue_total;
+	return n + 4096;
+}
+
+static int
+host_lcores(struct ph_host *h)
+{
+	unsigned id;
+	uint16_t index = 0;
+
+	h->n_lcores = (uint16_t)rte_lcore_count();
+	h->n_workers = h->n_lcores == 1 ? 1 : (uint16_t)(h->n_lcores - 1);
+	RTE_LCORE_FOREACH(id) {
+		struct ph_lcore *lc = rte_zmalloc_socket("ph_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE,
+							 rte_lcore_to_socket_id(id));
+
+		if (lc == NULL)
+			return -ENOMEM;
+		lc->host = h;
+		lc->lcore_id = id;
+		lc->index = index;
+		lc->txq = index;
+		lc->is_lead = id == rte_get_main_lcore();
+		lc->is_worker = !lc->is_lead || h->n_lcores == 1;
+		lc->rxq = PH_NO_QUEUE;
+		lc->ip_id = (uint16_t)arc4random();
+		h->lcores[index++] = lc;
+	}
+	/* The main lcore comes first in RTE_LCORE_FOREACH only when it is the
+	 * lowest: put the lead at [0] whatever its number. */
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		if (h->lcores[i]->is_lead && i != 0) {
+			struct ph_lcore *t = h->lcores[0];
+
+			h->lcores[0] = h->lcores[i];
+			h->lcores[i] = t;
+		}
+	}
+	for (uint16_t i = 0, q = 0; i < h->n_lcores; i++) {
+		struct ph_lcore *lc = h->lcores[i];
+
+		lc->index = i;
+		lc->txq = i;
+		if (lc->is_worker)
+			lc->rxq = q++;
+	}
+	return 0;
+}
+
+static int
+host_lcore_init(struct ph_host *h, struct ph_lcore *lc, char *err, size_t errlen)
+{
+	const struct ph_conf_host *c = &h->conf->host;
+	char name[RTE_RING_NAMESIZE];
+	int rc;
+
+	if ((rc = eth_tx_init(lc)) != 0)
+		return host_err(err, errlen, rc, "lcore %u: TX buffers: %s", lc->lcore_id,
+				strerror(-rc));
+	if (!lc->is_lead) {
+		snprintf(name, sizeof(name), "ph_to_lead_%u", lc->index);
+		lc->to_lead = rte_ring_create(name, TO_LEAD_RING, rte_lcore_to_socket_id(lc->lcore_id),
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (lc->to_lead == NULL)
+			return host_err(err, errlen, -rte_errno, "lcore %u: ring: %s", lc->lcore_id,
+					rte_strerror(rte_errno));
+	}
+	if (lc->is_worker) {
+		rc = ipv4_frag_init(lc, c->frag_max_datagrams, c->frag_timeout_ms, h->tsc_hz);
+		if (rc != 0)
+			return host_err(err, errlen, rc, "lcore %u: reassembly table: %s",
+					lc->lcore_id, strerror(-rc));
+	}
+	if (lc->is_lead && (rc = lead_init(lc)) != 0)
+		return host_err(err, errlen, rc, "lead lcore: neighbour table: %s", strerror(-rc));
+	if (rte_rcu_qsbr_thread_register(h->qsbr, lc->index) != 0)
+		return host_err(err, errlen, -rte_errno, "lcore %u: RCU: %s", lc->lcore_id,
+				rte_strerror(rte_errno));
+	return 0;
+}
+
+static int
+host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errlen)
+{
+	struct ph_rss key = {0};
+
+	switch (conf->host.rss_key_kind) {
+	case PH_RSS_KEY_SYMMETRIC:
+		rss_key_symmetric(&key, 40);
+		break;
+	case PH_RSS_KEY_GIVEN:
+		memcpy(key.key, conf->host.rss_key, conf->host.rss_key_len);
+		key.key_len = conf->host.rss_key_len;
+		break;
+	default:
+		rss_key_random(&key, 40);
+		break;
+	}
+	for (unsigned i = 0; i < conf->n_ports; i++) {
+		const struct ph_conf_port *cp = &conf->ports[i];
+		struct ph_port_setup s = {
+			.name = cp->name,
+			.device = cp->device,
+			.is_pci = cp->is_pci,
+			.n_rxq = cp->queues ? cp->queues : h->n_workers,
+			.n_txq = h->n_lcores,
+			.rx_desc = cp->rx_desc,
+			.tx_desc = cp->tx_desc,
+			.mtu = cp->mtu,
+			.pool = h->pool,
+			.rss_key = &key,
+		};
+		int rc;
+
+		if (s.n_rxq > h->n_workers)
+			return host_err(err, errlen, -EINVAL,
+					"%s:%d: key 'queues': %u is more than the %u worker lcores",
+					conf->path, cp->line, s.n_rxq, h->n_workers);
+		h->ports[i].index = (uint16_t)i;
+		rc = ph_port_open(&h->ports[i], &s, err, errlen);
+		if (rc != 0)
+			return rc;
+		h->n_ports = (uint16_t)(i + 1);
+	}
+	return 0;
+}
+
+int
+ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv0, char *err,
+	      size_t errlen)
+{
+	struct ph_host *h;
+	size_t qs;
+	int rc;
+
+	if ((rc = host_eal_init(conf, argv0, err, errlen)) != 0)
+		return rc;
+	h = rte_zmalloc("ph_host", sizeof(*h), RTE_CACHE_LINE_SIZE);
+	if (h == NULL)
+		return host_err(err, errlen, -ENOMEM, "out of memory for the host");
+	h->conf = conf;
+	h->tsc_hz = rte_get_tsc_hz();
+	h->start_tsc = rte_rdtsc();
+	if ((rc = ph_pkt_meta_register()) != 0)
+		return host_err(err, errlen, rc, "mbuf dynamic field: %s", strerror(-rc));
+	if ((rc = host_lcores(h)) != 0)
+		return host_err(err, errlen, rc, "lcores: %s", strerror(-rc));
+	h->pool = rte_pktmbuf_pool_create("ph_pool", host_pool_size(h, conf), POOL_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (h->pool == NULL)
+		return host_err(err, errlen, -rte_errno,
+				"packet pool of %u mbufs: %s (set [host] mbufs, or give EAL more "
+				"memory with -m)",
+				host_pool_size(h, conf), rte_strerror(rte_errno));
+	qs = rte_rcu_qsbr_get_memsize(h->n_lcores);
+	h->qsbr = rte_zmalloc("ph_qsbr", qs, RTE_CACHE_LINE_SIZE);
+	if (h->qsbr == NULL || rte_rcu_qsbr_init(h->qsbr, h->n_lcores) != 0)
+		return host_err(err, errlen, -ENOMEM, "RCU state: out of memory");
+	h->lead_mbox = rte_ring_create("ph_lead_mbox", LEAD_MBOX_RING, SOCKET_ID_ANY,
+				       RING_F_SC_DEQ);
+	if (h->lead_mbox == NULL)
+		return host_err(err, errlen, -rte_errno, "lead mailbox: %s",
+				rte_strerror(rte_errno));
+	if ((rc = host_ports(h, conf, err, errlen)) != 0)
+		return rc;
+	if ((rc = ctx_build(h, conf, err, errlen)) != 0)
+		return rc;
+	if ((rc = neigh_pub_create(h, conf->host.neigh_max)) != 0)
+		return host_err(err, errlen, rc, "neighbour table: %s", strerror(-rc));
+	h->ip_proto[IPPROTO_ICMP] = icmp_rx;
+	for (uint16_t i = 0; i < h->n_lcores; i++)
+		if ((rc = host_lcore_init(h, h->lcores[i], err, errlen)) != 0)
+			return rc;
+	if ((rc = ph_telemetry_register(h)) != 0)
+		return host_err(err, errlen, rc, "telemetry: %s", strerror(-rc));
+	*out = h;
+	return 0;
+}
+
+static void
+lcore_idle(struct ph_lcore *lc, unsigned max_us)
+{
+	struct timespec ts = {0};
+	unsigned us;
+
+	if (++lc->idle_polls < IDLE_SPIN)
+		return;
+	/* Sleep longer the longer nothing happens, up to max_us. */
+	us = RTE_MIN((lc->idle_polls - IDLE_SPIN) / 16 + 1, max_us);
+	ts.tv_nsec = (long)us * 1000;
+	nanosleep(&ts, NULL);
+}
+
+static int
+lcore_loop(void *arg)
+{
+	struct ph_lcore *lc = arg;
+	struct ph_host *h = lc->host;
+	uint64_t tsc_per_ms = h->tsc_hz / 1000;
+	unsigned idle_us = h->conf->host.idle_sleep_us;
+
+	/* nanosleep() is precise only with a small timer slack (default 50 us). */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	rte_rcu_qsbr_thread_online(h->qsbr, lc->index);
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
+		unsigned work = 0;
+
+		lc->now_tsc = rte_rdtsc();
+		lc->now_ms = (lc->now_tsc - h->start_tsc) / tsc_per_ms;
+		if (lc->is_worker) {
+			for (uint16_t p = 0; p < h->n_ports; p++) {
+				struct ph_port *port = &h->ports[p];
+
+				/* A port may have more RX queues than there are workers. */
+				for (uint16_t q = lc->rxq; q < port->n_rxq; q += h->n_workers) {
+					struct rte_mbuf *pkts[PH_BURST];
+					uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts,
+								      PH_BURST);
+
+					if (n > 0) {
+						eth_input(lc, port, pkts, n);
+						work += n;
+					}
+				}
+			}
+			if (lc->now_ms >= lc->frag_next_expire_ms) {
+				ipv4_frag_expire(lc);
+				lc->frag_next_expire_ms = lc->now_ms + FRAG_EXPIRE_EVERY_MS;
+			}
+		}
+		if (lc->is_lead)
+			work += lead_poll(lc);
+		ph_lead_flush(lc);
+		work += eth_tx_flush(lc);
+		rte_rcu_qsbr_quiescent(h->qsbr, lc->index);
+		if (work != 0)
+			lc->idle_polls = 0;
+		else
+			lcore_idle(lc, idle_us);
+	}
+	rte_rcu_qsbr_thread_offline(h->qsbr, lc->index);
+	return 0;
+}
+
+int
+ph_host_run(struct ph_host *h)
+{
+	for (uint16_t i = 1; i < h->n_lcores; i++) {
+		int rc = rte_eal_remote_launch(lcore_loop, h->lcores[i], h->lcores[i]->lcore_id);
+
+		if (rc != 0) {
+			ph_host_stop(h);
+			rte_eal_mp_wait_lcore();
+			return rc;
+		}
+	}
+	lcore_loop(h->lcores[0]);
+	rte_eal_mp_wait_lcore();
+	return 0;
+}
+
+void
+ph_host_stop(struct ph_host *h)
+{
+	__atomic_store_n(&h->stop, true, __ATOMIC_RELAXED);
+}
+
+static void
+host_print_counters(const struct ph_host *h, FILE *out)
+{
+	fprintf(out, "counters (all lcores):\n");
+	for (unsigned m = 1; m < PH_MIB_MAX; m++) {
+		uint64_t sum = 0;
+
+		for (uint16_t i = 0; i < h->n_lcores; i++)
+			sum += ph_ctr_read(&h->lcores[i]->ctr.mib[m]);
+		if (sum != 0)
+			fprintf(out, "  %-28s %" PRIu64 "\n", ph_mib_names[m], sum);
+	}
+	fprintf(out, "drops (all lcores):\n");
+	for (unsigned d = 1; d < PH_DROP_MAX; d++) {
+		uint64_t sum = 0;
+
+		for (uint16_t i = 0; i < h->n_lcores; i++)
+			sum += ph_ctr_read(&h->lcores[i]->ctr.drop[d]);
+		if (sum != 0)
+			fprintf(out, "  %-28s %" PRIu64 "\n", ph_drop_names[d], sum);
+	}
+}
+
+int
+ph_host_finish(struct ph_host *h, FILE *out)
+{
+	struct ph_lcore *lead = h->lcores[0];
+	unsigned in_use;
+	int rc = 0;
+
+	ph_telemetry_unregister();
+	/* Requests still on their way to the lead are dropped, counted by the lead. */
+	for (uint16_t i = 1; i < h->n_lcores; i++) {
+		struct rte_mbuf *m;
+
+		while (h->lcores[i]->to_lead != NULL &&
+		       rte_ring_sc_dequeue(h->lcores[i]->to_lead, (void **)&m) == 0)
+			ph_drop(lead, m, PH_DROP_SHUTDOWN);
+	}
+	lead_fini(lead);
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		eth_tx_flush(h->lcores[i]);
+		eth_tx_fini(h->lcores[i]);
+		ipv4_frag_fini(h->lcores[i]);
+	}
+	for (uint16_t p = 0; p < h->n_ports; p++)
+		ph_port_close(&h->ports[p]);
+	in_use = rte_mempool_in_use_count(h->pool);
+	host_print_counters(h, out);
+	fprintf(out, "mempool %s: %u of %u mbufs in use after shutdown\n", h->pool->name, in_use,
+		h->pool->size);
+	if (in_use != 0) {
+		fprintf(out, "error: %u mbufs leaked\n", in_use);
+		rc = 1;
+	}
+	neigh_pub_destroy(h);
+	ctx_destroy(h);
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		rte_ring_free(h->lcores[i]->to_lead);
+		rte_free(h->lcores[i]);
+	}
+	rte_ring_free(h->lead_mbox);
+	rte_free(h->qsbr);
+	rte_mempool_free(h->pool);
+	rte_free(h);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The lead core's own work: the packets workers hand it (ARP, ICMP, next hops
+ * to resolve, ICMP errors to send), the neighbour table and its timers, and
+ * requests from other threads (telemetry) that must run where the state they
+ * read lives. Workers never wait on the lead: they enqueue and go on.
+ */
+#ifndef PH_HOST_LEAD_H
+#define PH_HOST_LEAD_H
+
+#include <stdint.h>
+
+struct ph_lcore;
+struct ph_host;
+struct rte_mbuf;
+struct neigh_table;
+
+struct ph_lead {
+	struct neigh_table *neigh;
+	uint64_t next_neigh_tick_ms;
+	/* ICMP error rate limit: thousandths of a token, refilled per ms. */
+	uint64_t icmp_tokens;
+	uint64_t icmp_last_ms;
+	int announced; /* gratuitous ARP sent for every address */
+};
+
+int lead_init(struct ph_lcore *lead);
+void lead_fini(struct ph_lcore *lead);
+
+/* One request handed over by ph_to_lead() (data and op in its metadata). */
+void lead_dispatch(struct ph_lcore *lead, struct rte_mbuf *m);
+
+/* Drain the workers' rings and the mailbox, run timers. Returns work done. */
+unsigned lead_poll(struct ph_lcore *lead);
+
+/*
+ * Run FN(lead, ARG) on the lead core and wait for it, from any other thread.
+ * 0, or -ETIMEDOUT when the lead did not take it within TIMEOUT_MS (it then
+ * never runs), or -ENOMEM/-ENOBUFS.
+ */
+typedef void (*lead_call_fn)(struct ph_lcore *lead, void *arg);
+int lead_call(struct ph_host *h, lead_call_fn fn, void *arg, unsigned timeout_ms);
+
+#endif

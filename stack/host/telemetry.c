@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The /polyhost/ rte_telemetry commands that phctl (and any telemetry client,
+ * e.g. dpdk-telemetry.py) reads. They run on DPDK's telemetry thread: they
+ * read only what is immutable after start-up (ports, interfaces, contexts,
+ * routes), counters (relaxed atomic loads), and ask the lead core for what it
+ * owns (the neighbour table) through lead_call().
+ *
+ * Telemetry callbacks take no argument, so the host they describe is the one
+ * registered here; a rwlock keeps it alive while a command runs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_telemetry.h>
+
+#include "arp/neigh_table.h"
+#include "core/host.h"
+#include "host/host.h"
+#include "host/lead.h"
+#include "wire/ipv4.h"
+
+#define NEIGH_PAGE 64
+
+static pthread_rwlock_t tel_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct ph_host *tel_host;
+static bool tel_registered;
+
+static void
+ip_str(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+/* Lower case, as ip(8) prints it. */
+static void
+mac_str(const struct rte_ether_addr *mac, char *buf, size_t len)
+{
+	const uint8_t *b = mac->addr_bytes;
+
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+static const char *
+ctx_name(const struct ph_host *h, uint16_t ctx)
+{
+	return h->ctxs[ctx] != NULL ? h->ctxs[ctx]->name : "?";
+}
+
+/* -1 for all lcores, else the index given; -2 when PARAMS is not one. */
+static int
+lcore_param(const struct ph_host *h, const char *params)
+{
+	char *end;
+	long v;
+
+	if (params == NULL || *params == '\0')
+		return -1;
+	v = strtol(params, &end, 10);
+	if (*end != '\0' || v < 0 || v >= h->n_lcores)
+		return -2;
+	return (int)v;
+}
+
+static uint64_t
+ctr_sum(const struct ph_host *h, int lcore, size_t off)
+{
+	uint64_t sum = 0;
+
+	for (uint16_t i = 0; i < h->n_lcores; i++)
+		if (lcore < 0 || lcore == i)
+			sum += ph_ctr_read((const uint64_t *)((const char *)&h->lcores[i]->ctr + off));
+	return sum;
+}
+
+static int
+cmd_stats(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	int lc = lcore_param(h, params);
+
+	if (lc == -2)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	for (unsigned m = 1; m < PH_MIB_MAX; m++)
+		rte_tel_data_add_dict_u64(d, ph_mib_names[m],
+					  ctr_sum(h, lc, offsetof(struct ph_counters, mib[m])));
+	return 0;
+}
+
+static int
+cmd_drops(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	int lc = lcore_param(h, params);
+
+	if (lc == -2)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	for (unsigned r = 1; r < PH_DROP_MAX; r++)
+		rte_tel_data_add_dict_u64(d, ph_drop_names[r],
+					  ctr_sum(h, lc, offsetof(struct ph_counters, drop[r])));
+	return 0;
+}
+
+static int
+cmd_info(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", "0.1.0");
+	rte_tel_data_add_dict_string(d, "config", h->conf->path);
+	rte_tel_data_add_dict_int(d, "pid", getpid());
+	rte_tel_data_add_dict_u64(d, "uptime_ms",
+				  (rte_rdtsc() - h->start_tsc) / (h->tsc_hz / 1000));
+	rte_tel_data_add_dict_int(d, "lcores", h->n_lcores);
+	rte_tel_data_add_dict_int(d, "workers", h->n_workers);
+	rte_tel_data_add_dict_int(d, "ports", h->n_ports);
+	rte_tel_data_add_dict_int(d, "interfaces", h->n_ifaces);
+	rte_tel_data_add_dict_int(d, "contexts", (int)h->conf->n_ctxs);
+	return 0;
+}
+
+static int
+cmd_lcore(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	int i = lcore_param(h, params);
+	const struct ph_lcore *lc;
+
+	if (i < 0)
+		return -EINVAL;
+	lc = h->lcores[i];
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "index", lc->index);
+	rte_tel_data_add_dict_int(d, "lcore_id", (int)lc->lcore_id);
+	rte_tel_data_add_dict_string(d, "role", lc->is_lead && lc->is_worker ? "lead+worker"
+						: lc->is_lead			? "lead"
+										: "worker");
+	rte_tel_data_add_dict_int(d, "rxq", lc->rxq == PH_NO_QUEUE ? -1 : lc->rxq);
+	rte_tel_data_add_dict_int(d, "txq", lc->txq);
+	rte_tel_data_add_dict_u64(d, "frames_in", ph_ctr_read(&lc->ctr.mib[PH_MIB_ethInFrames]));
+	rte_tel_data_add_dict_u64(d, "frames_out", ph_ctr_read(&lc->ctr.mib[PH_MIB_ethOutFrames]));
+	return 0;
+}
+
+static int
+cmd_ports(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (uint16_t p = 0; p < h->n_ports; p++)
+		rte_tel_data_add_array_string(d, h->ports[p].name);
+	return 0;
+}
+
+static const struct ph_port *
+port_by_name(const struct ph_host *h, const char *name)
+{
+	for (uint16_t p = 0; p < h->n_ports; p++)
+		if (name != NULL && strcmp(h->ports[p].name, name) == 0)
+			return &h->ports[p];
+	return NULL;
+}
+
+static int
+cmd_port(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	const struct ph_port *p = port_by_name(h, params);
+	struct rte_eth_stats st;
+	char buf[64];
+
+	if (p == NULL)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", p->name);
+	rte_tel_data_add_dict_int(d, "port_id", p->port_id);
+	rte_tel_data_add_dict_string(d, "driver", p->driver);
+	mac_str(&p->mac, buf, sizeof(buf));
+	rte_tel_data_add_dict_string(d, "mac", buf);
+	rte_tel_data_add_dict_int(d, "mtu", p->mtu);
+	ph_port_link_string(p, buf, sizeof(buf));
+	rte_tel_data_add_dict_string(d, "link", buf);
+	rte_tel_data_add_dict_int(d, "rx_queues", p->n_rxq);
+	rte_tel_data_add_dict_int(d, "tx_queues", p->n_txq);
+	rte_tel_data_add_dict_string(d, "rss", p->rss.hw ? "hardware" : "software");
+	snprintf(buf, sizeof(buf), "%s%s%s%s", p->ol.tx_ip_csum ? "tx-ip " : "",
+		 p->ol.tx_udp_csum ? "tx-udp " : "", p->ol.tx_tcp_csum ? "tx-tcp " : "",
+		 p->ol.tx_multiseg ? "tx-multiseg" : "");
+	rte_tel_data_add_dict_string(d, "offloads", buf);
+	if (rte_eth_stats_get(p->port_id, &st) == 0) {
+		rte_tel_data_add_dict_u64(d, "rx_packets", st.ipackets);
+		rte_tel_data_add_dict_u64(d, "rx_bytes", st.ibytes);
+		rte_tel_data_add_dict_u64(d, "rx_missed", st.imissed);
+		rte_tel_data_add_dict_u64(d, "rx_errors", st.ierrors);
+		rte_tel_data_add_dict_u64(d, "rx_nombuf", st.rx_nombuf);
+		rte_tel_data_add_dict_u64(d, "tx_packets", st.opackets);
+		rte_tel_data_add_dict_u64(d, "tx_bytes", st.obytes);
+		rte_tel_data_add_dict_u64(d, "tx_errors", st.oerrors);
+	}
+	return 0;
+}
+
+static int
+cmd_ifaces(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (uint16_t i = 0; i < h->n_ifaces; i++)
+		rte_tel_data_add_array_string(d, h->ifaces[i].name);
+	return 0;
+}
+
+static int
+cmd_iface(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	const struct ph_iface *ifc = NULL;
+	struct rte_tel_data *addrs;
+	char buf[64], ip[20];
+
+	for (uint16_t i = 0; i < h->n_ifaces; i++)
+		if (params != NULL && strcmp(h->ifaces[i].name, params) == 0)
+			ifc = &h->ifaces[i];
+	if (ifc == NULL)
+		return -EINVAL;
+	addrs = rte_tel_data_alloc();
+	if (addrs == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", ifc->name);
+	rte_tel_data_add_dict_string(d, "port", h->ports[ifc->port].name);
+	rte_tel_data_add_dict_int(d, "vlan", ifc->vlan);
+	rte_tel_data_add_dict_string(d, "context", ctx_name(h, ifc->ctx));
+	mac_str(&ifc->mac, buf, sizeof(buf));
+	rte_tel_data_add_dict_string(d, "mac", buf);
+	rte_tel_data_add_dict_int(d, "mtu", ifc->mtu);
+	rte_tel_data_start_array(addrs, RTE_TEL_STRING_VAL);
+	for (unsigned a = 0; a < ifc->n_addrs; a++) {
+		ip_str(ifc->addrs[a].ip, ip, sizeof(ip));
+		snprintf(buf, sizeof(buf), "%s/%u", ip, ifc->addrs[a].plen);
+		rte_tel_data_add_array_string(addrs, buf);
+	}
+	rte_tel_data_add_dict_container(d, "addresses", addrs, 0);
+	return 0;
+}
+
+static int
+cmd_ctx(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < PH_MAX_CTX; i++)
+		if (h->ctxs[i] != NULL)
+			rte_tel_data_add_dict_int(d, h->ctxs[i]->name, (int)i);
+	return 0;
+}
+
+/* Routes of one context: "r<i>" -> "PREFIX/LEN static via GW dev IF" etc. */
+static int
+cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	const struct ph_ctx *c = NULL;
+	char key[32], val[128], a[20], gw[20];
+
+	for (unsigned i = 0; i < PH_MAX_CTX && params != NULL; i++)
+		if (h->ctxs[i] != NULL && strcmp(h->ctxs[i]->name, params) == 0)
+			c = h->ctxs[i];
+	if (c == NULL)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	for (unsigned r = 0; r < c->n_routes && r < 256; r++) {
+		const struct ph_route *rt = &c->routes[r];
+		const struct ph_nexthop *nh = &h->nexthops[rt->nh];
+
+		/* Telemetry keys allow no dots: the prefix goes in the value. */
+		snprintf(key, sizeof(key), "r%u", r);
+		ip_str(rt->prefix, a, sizeof(a));
+		ip_str(nh->gw, gw, sizeof(gw));
+		snprintf(val, sizeof(val), "%s/%u %s%s%s dev %s", a, rt->plen,
+			 rt->origin == PH_ROUTE_CONNECTED ? "connected" : "static",
+			 nh->kind == PH_NH_GATEWAY ? " via " : "",
+			 nh->kind == PH_NH_GATEWAY ? gw : "", h->ifaces[nh->ifindex].name);
+		rte_tel_data_add_dict_string(d, key, val);
+	}
+	return 0;
+}
+
+struct neigh_page {
+	unsigned skip;
+	unsigned n;
+	unsigned total;
+	uint64_t now_ms;
+	struct neigh_info e[NEIGH_PAGE];
+};
+
+static void
+neigh_page_on_lead(struct ph_lcore *lead, void *arg)
+{
+	struct neigh_page *pg = arg;
+
+	pg->n = neigh_list(lead->lead->neigh, UINT16_MAX, pg->skip, pg->e, NEIGH_PAGE);
+	pg->total = neigh_count(lead->lead->neigh);
+	pg->now_ms = lead->now_ms;
+}
+
+/* One page of the neighbour table: "n<i>" -> "IP MAC STATE IFACE CTX AGE_MS". */
+static int
+cmd_neigh(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	struct neigh_page *pg = calloc(1, sizeof(*pg));
+	int rc;
+
+	if (pg == NULL)
+		return -ENOMEM;
+	pg->skip = params != NULL ? (unsigned)strtoul(params, NULL, 10) : 0;
+	rc = lead_call(h, neigh_page_on_lead, pg, 1000);
+	if (rc != 0) {
+		if (rc != -ETIMEDOUT)
+			free(pg);
+		/* On a timeout the page is never written: leaking it beats a race. */
+		return rc;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "total", pg->total);
+	rte_tel_data_add_dict_u64(d, "skip", pg->skip);
+	rte_tel_data_add_dict_u64(d, "count", pg->n);
+	for (unsigned i = 0; i < pg->n; i++) {
+		const struct neigh_info *e = &pg->e[i];
+		char key[16], val[128], ip[20], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		ip_str(e->ip, ip, sizeof(ip));
+		if (e->state == NEIGH_INCOMPLETE)
+			strlcpy(mac, "-", sizeof(mac));
+		else
+			mac_str(&e->mac, mac, sizeof(mac));
+		snprintf(key, sizeof(key), "n%u", i);
+		snprintf(val, sizeof(val), "%s %s %s %s %s %" PRIu64, ip, mac,
+			 neigh_state_name(e->state), h->ifaces[e->ifindex].name,
+			 ctx_name(h, e->ctx),
+			 e->confirmed_ms ? pg->now_ms - e->confirmed_ms : (uint64_t)0);
+		rte_tel_data_add_dict_string(d, key, val);
+	}
+	free(pg);
+	return 0;
+}
+
+static int
+cmd_mempool(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", h->pool->name);
+	rte_tel_data_add_dict_u64(d, "size", h->pool->size);
+	rte_tel_data_add_dict_u64(d, "in_use", rte_mempool_in_use_count(h->pool));
+	rte_tel_data_add_dict_u64(d, "available", rte_mempool_avail_count(h->pool));
+	rte_tel_data_add_dict_u64(d, "cache_size", h->pool->cache_size);
+	return 0;
+}
+
+typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_data *d);
+
+/* Each callback takes the lock, finds the host, and calls its command. */
+#define TEL_COMMANDS(X)                                                                            \
+	X(info, "/polyhost/info", "Host summary. No parameters.")                                  \
+	X(stats, "/polyhost/stats", "MIB counters (RFC 4293 names). Parameter: lcore index.")      \
+	X(drops, "/polyhost/drops", "Drops by reason. Parameter: lcore index.")                    \
+	X(lcore, "/polyhost/lcore", "One lcore's role and queues. Parameter: lcore index.")        \
+	X(ports, "/polyhost/ports", "Port names. No parameters.")                                  \
+	X(port, "/polyhost/port", "One port. Parameter: port name.")                               \
+	X(ifaces, "/polyhost/ifaces", "Interface names. No parameters.")                           \
+	X(iface, "/polyhost/iface", "One interface. Parameter: interface name.")                   \
+	X(ctx, "/polyhost/ctx", "Routing contexts and their numbers. No parameters.")              \
+	X(routes, "/polyhost/routes", "Routes of a context. Parameter: context name.")             \
+	X(neigh, "/polyhost/neigh", "Neighbour table, 64 per page. Parameter: entries to skip.")   \
+	X(mempool, "/polyhost/mempool", "Packet pool use. No parameters.")
+
+#define TEL_CB(name, path, help)                                                                   \
+	static int tel_##name(const char *cmd, const char *params, struct rte_tel_data *d)         \
+	{                                                                                          \
+		int rc = -ENODEV;                                                                  \
+		(void)cmd;                                                                         \
+		pthread_rwlock_rdlock(&tel_lock);                                                  \
+		if (tel_host != NULL)                                                              \
+			rc = cmd_##name(tel_host, params, d);                                      \
+		pthread_rwlock_unlock(&tel_lock);                                                  \
+		return rc;                                                                         \
+	}
+TEL_COMMANDS(TEL_CB)
+#undef TEL_CB
+
+int
+ph_telemetry_register(struct ph_host *h)
+{
+	pthread_rwlock_wrlock(&tel_lock);
+	tel_host = h;
+	pthread_rwlock_unlock(&tel_lock);
+	if (tel_registered)
+		return 0;
+#define TEL_REG(name, path, help)                                                                  \
+	if (rte_telemetry_register_cmd(path, tel_##name, help) != 0)                              \
+		return -EINVAL;
+	TEL_COMMANDS(TEL_REG)
+#undef TEL_REG
+	tel_registered = true;
+	return 0;
+}
+
+void
+ph_telemetry_unregister(void)
+{
+	pthread_rwlock_wrlock(&tel_lock);
+	tel_host = NULL;
+	pthread_rwlock_unlock(&tel_lock);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 (RFC 791, RFC 1122 3.2.1): between Ethernet and the transports.
+ *
+ * Input takes a burst of tagged packets from Ethernet, validates each header,
+ * decides in the packet's routing context whether it is for us (unicast or
+ * broadcast), reassembles fragments (rte_ip_frag, one table per lcore,
+ * bounded and timed out), and delivers by protocol through the host's
+ * handler table; an unknown protocol earns an ICMP protocol unreachable.
+ *
+ * Output takes a transport payload and its addresses, routes it in its
+ * context's FIB, adds the header, fragments above the interface MTU (or
+ * refuses when DF is set), and hands it to Ethernet once the next hop's
+ * link-layer address is known; an unresolved next hop goes to the lead core,
+ * which holds the packet while ARP runs.
+ */
+#ifndef PH_IPV4_IPV4_H
+#define PH_IPV4_IPV4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ph_lcore;
+struct rte_mbuf;
+
+void ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
+
+struct ipv4_out {
+	uint32_t src; /* host order; 0: the outgoing interface's address toward dst */
+	uint32_t dst; /* host order */
+	uint16_t ctx;
+	uint8_t proto;
+	uint8_t tos;
+	uint8_t ttl;  /* 0: the default (64) */
+	bool df;
+};
+
+/*
+ * Send M, whose data starts at the transport header, as one IPv4 datagram.
+ * Always consumes M. Returns 0 when it was queued or held for resolution,
+ * or -ENETUNREACH, -EADDRNOTAVAIL, -EMSGSIZE, -ENOBUFS (counted drops).
+ */
+int ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
+
+/* Send M (data at a complete IPv4 header) to NEXTHOP on IFINDEX, resolving its
+ * link-layer address (on this lcore when published, else via the lead core). */
+void ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
+		       uint32_t nexthop);
+
+/* Per-lcore reassembly table: create, expire old datagrams, destroy. */
+int ipv4_frag_init(struct ph_lcore *lc, uint32_t max_datagrams, uint32_t timeout_ms,
+		   uint64_t tsc_hz);
+void ipv4_frag_expire(struct ph_lcore *lc);
+void ipv4_frag_fini(struct ph_lcore *lc);
+
+#endif

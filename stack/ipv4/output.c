@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 output (see ipv4.h): a transport (or ICMP on the lead core) -> here ->
+ * FIB of the packet's context -> fragmentation -> neighbour -> Ethernet.
+ */
+#include <errno.h>
+
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+
+#include "arp/neigh_pub.h"
+#include "core/host.h"
+#include "core/pkt.h"
+#include "eth/eth.h"
+#include "ipv4/ipv4.h"
+#include "wire/ipv4.h"
+
+/* Fill the header checksum, or ask the port to. */
+static void
+ipv4_tx_csum(struct rte_mbuf *m, const struct ph_port *port)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
+	m->l3_len = (uint64_t)rte_ipv4_hdr_len(ip);
+	if (port->ol.tx_ip_csum) {
+		ip->hdr_checksum = 0;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	} else {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+}
+
+/* The link-layer destination is the broadcast address for these. */
+static bool
+ipv4_is_link_bcast(const struct ph_iface *ifc, uint32_t dst)
+{
+	if (dst == IPV4_BCAST)
+		return true;
+	for (unsigned i = 0; i < ifc->n_addrs; i++) {
+		uint32_t mask = ipv4_mask(ifc->addrs[i].plen);
+
+		if (ifc->addrs[i].plen < 31 && dst == ((ifc->addrs[i].ip & mask) | ~mask))
+			return true;
+	}
+	return false;
+}
+
+void
+ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop)
+{
+	struct ph_host *h = lc->host;
+	const struct ph_iface *ifc = ph_iface(h, ifindex);
+	struct ph_pkt_meta *meta = ph_pkt_meta(m);
+	struct rte_ether_addr mac;
+
+	ph_mib(lc, PH_MIB_ipOutTransmits);
+	if (ipv4_is_link_bcast(ifc, nexthop)) {
+		memset(&mac, 0xff, sizeof(mac));
+		eth_output(lc, m, ifindex, &mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
+	if (neigh_pub_lookup(h, ifc->ctx, nexthop, &mac)) {
+		eth_output(lc, m, ifindex, &mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
+	meta->ctx = ifc->ctx;
+	meta->ifindex = ifindex;
+	meta->nexthop = nexthop;
+	ph_to_lead(lc, m, PH_LEAD_RESOLVE);
+}
+
+static int
+ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *ifc,
+	      uint32_t nexthop)
+{
+	struct ph_host *h = lc->host;
+	const struct ph_port *port = ph_iface_port(h, ifc);
+	/* 65535 bytes in fragments of at least 68 fit in this many. */
+	struct rte_mbuf *frags[1024];
+	int n;
+
+	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags), ifc->mtu, h->pool);
+	rte_pktmbuf_free(m);
+	if (n < 0) {
+		ph_drop_count(&lc->ctr, n == -ENOMEM ? PH_DROP_NO_MBUF : PH_DROP_IP_FRAG_FAIL, 1);
+		return -ENOBUFS;
+	}
+	ph_mib(lc, PH_MIB_ipFragOKs);
+	ph_mib_add(&lc->ctr, PH_MIB_ipFragCreates, (uint64_t)n);
+	for (int i = 0; i < n; i++) {
+		ipv4_tx_csum(frags[i], port);
+		ipv4_resolve_send(lc, frags[i], ifc->index, nexthop);
+	}
+	return 0;
+}
+
+int
+ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
+{
+	struct ph_host *h = lc->host;
+	const struct ph_nexthop *nh;
+	const struct ph_iface *ifc;
+	struct ipv4_repr r;
+	uint32_t nexthop;
+	uint8_t *hdr;
+
+	ph_mib(lc, PH_MIB_ipOutRequests);
+	nh = ctx_route(h, o->ctx, o->dst);
+	if (nh == NULL) {
+		ph_drop(lc, m, PH_DROP_IP_NO_ROUTE);
+		return -ENETUNREACH;
+	}
+	ifc = ph_iface(h, nh->ifindex);
+	nexthop = nh->kind == PH_NH_GATEWAY ? nh->gw : o->dst;
+	r = (struct ipv4_repr){
+		.src = o->src ? o->src : ctx_iface_source(h, nh->ifindex, o->dst),
+		.dst = o->dst,
+		.hdr_len = IPV4_MIN_HDR,
+		.id = lc->ip_id++,
+		.proto = o->proto,
+		.ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL,
+		.tos = o->tos,
+		.df = o->df,
+	};
+	if (r.src == 0) {
+		ph_drop(lc, m, PH_DROP_IP_NO_SOURCE);
+		return -EADDRNOTAVAIL;
+	}
+	if (rte_pktmbuf_pkt_len(m) + IPV4_MIN_HDR > IPV4_MAX_LEN) {
+		ph_drop(lc, m, PH_DROP_IP_FRAG_FAIL);
+		return -EMSGSIZE;
+	}
+	hdr = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_MIN_HDR);
+	if (hdr == NULL) {
+		ph_drop(lc, m, PH_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	r.total_len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	ipv4_emit(hdr, &r, true);
+	if (r.total_len > ifc->mtu) {
+		if (r.df) {
+			ph_drop(lc, m, PH_DROP_IP_FRAG_DF);
+			return -EMSGSIZE;
+		}
+		return ipv4_fragment(lc, m, ifc, nexthop);
+	}
+	ipv4_tx_csum(m, ph_iface_port(h, ifc));
+	ipv4_resolve_send(lc, m, ifc->index, nexthop);
+	return 0;
+}
