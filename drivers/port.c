@@ -15,8 +15,9 @@
 
 #include "drivers/port.h"
 
-#define PH_RSS_HF (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | \
-		   RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV4_OTHER)
+#define PH_RSS_HF                                                                                  \
+	(RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |                 \
+	 RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV4_OTHER)
 
 int
 ph_port_find(const char *device, bool is_pci, uint16_t *port_id)
@@ -62,7 +63,7 @@ port_program_reta(struct ph_port *p, uint16_t reta_size)
 	for (unsigned i = 0; i < reta_size; i++) {
 		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
 		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
-			(uint16_t)(i % p->n_rxq);
+		        (uint16_t)(i % p->n_rxq);
 	}
 	rc = rte_eth_dev_rss_reta_update(p->port_id, conf, reta_size);
 	if (rc != 0)
@@ -74,7 +75,8 @@ port_program_reta(struct ph_port *p, uint16_t reta_size)
 		return rc;
 	p->rss.reta_size = reta_size;
 	for (unsigned i = 0; i < reta_size; i++)
-		p->rss.reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		p->rss.reta[i] =
+		        conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
 	return 0;
 }
 
@@ -109,20 +111,20 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	rc = ph_port_find(s->device, s->is_pci, &p->port_id);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "port %s: no device '%s' (EAL did not probe it)",
-				s->name, s->device);
+		                s->name, s->device);
 	rc = rte_eth_dev_info_get(p->port_id, &info);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "port %s: cannot read device info: %s", s->name,
-				rte_strerror(-rc));
+		                rte_strerror(-rc));
 	strlcpy(p->driver, info.driver_name, sizeof(p->driver));
 	if (s->n_rxq > info.max_rx_queues || s->n_txq > info.max_tx_queues)
 		return port_err(err, errlen, -EINVAL,
-				"port %s: needs %u RX and %u TX queues, %s has %u and %u", s->name,
-				s->n_rxq, s->n_txq, info.driver_name, info.max_rx_queues,
-				info.max_tx_queues);
+		                "port %s: needs %u RX and %u TX queues, %s has %u and %u", s->name,
+		                s->n_rxq, s->n_txq, info.driver_name, info.max_rx_queues,
+		                info.max_tx_queues);
 	if (s->mtu > info.max_mtu || s->mtu < info.min_mtu)
 		return port_err(err, errlen, -EINVAL, "port %s: MTU %u outside %s's %u..%u",
-				s->name, s->mtu, info.driver_name, info.min_mtu, info.max_mtu);
+		                s->name, s->mtu, info.driver_name, info.min_mtu, info.max_mtu);
 	p->n_rxq = s->n_rxq;
 	p->n_txq = s->n_txq;
 	/* A tap's queues are kernel queue pairs: it wants as many RX as TX queues.
@@ -135,9 +137,9 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	conf.rxmode.mtu = s->mtu;
 	/* Offloads: take what the device has; the stack does the rest in software. */
 	p->ol.rx_ip_csum = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	p->ol.rx_l4_csum = (info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
-						    RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) ==
-			   (RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
+	p->ol.rx_l4_csum = (info.rx_offload_capa &
+	                    (RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) ==
+	                   (RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
 	p->ol.tx_ip_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->ol.tx_udp_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	p->ol.tx_tcp_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
@@ -159,8 +161,8 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	if (frame > (uint32_t)(rte_pktmbuf_data_room_size(s->pool) - RTE_PKTMBUF_HEADROOM)) {
 		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
 			return port_err(err, errlen, -EINVAL,
-					"port %s: MTU %u needs RX scatter, which %s lacks", s->name,
-					s->mtu, info.driver_name);
+			                "port %s: MTU %u needs RX scatter, which %s lacks", s->name,
+			                s->mtu, info.driver_name);
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	}
 
@@ -187,39 +189,39 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	rc = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &conf);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "port %s: configure failed: %s", s->name,
-				rte_strerror(-rc));
+		                rte_strerror(-rc));
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rx_desc, &tx_desc);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "port %s: descriptor counts: %s", s->name,
-				rte_strerror(-rc));
+		                rte_strerror(-rc));
 	for (uint16_t q = 0; q < p->n_rxq; q++) {
 		struct rte_eth_rxconf rxc = info.default_rxconf;
 
 		rxc.offloads = conf.rxmode.offloads;
-		rc = rte_eth_rx_queue_setup(p->port_id, q, rx_desc, rte_eth_dev_socket_id(p->port_id),
-					    &rxc, s->pool);
+		rc = rte_eth_rx_queue_setup(p->port_id, q, rx_desc,
+		                            rte_eth_dev_socket_id(p->port_id), &rxc, s->pool);
 		if (rc != 0)
 			return port_err(err, errlen, rc, "port %s: RX queue %u: %s", s->name, q,
-					rte_strerror(-rc));
+			                rte_strerror(-rc));
 	}
 	for (uint16_t q = 0; q < p->n_txq; q++) {
 		struct rte_eth_txconf txc = info.default_txconf;
 
 		txc.offloads = conf.txmode.offloads;
-		rc = rte_eth_tx_queue_setup(p->port_id, q, tx_desc, rte_eth_dev_socket_id(p->port_id),
-					    &txc);
+		rc = rte_eth_tx_queue_setup(p->port_id, q, tx_desc,
+		                            rte_eth_dev_socket_id(p->port_id), &txc);
 		if (rc != 0)
 			return port_err(err, errlen, rc, "port %s: TX queue %u: %s", s->name, q,
-					rte_strerror(-rc));
+			                rte_strerror(-rc));
 	}
 	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "port %s: no MAC address: %s", s->name,
-				rte_strerror(-rc));
+		                rte_strerror(-rc));
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "port %s: start failed: %s", s->name,
-				rte_strerror(-rc));
+		                rte_strerror(-rc));
 	p->started = true;
 	/* A host wants its own unicast, broadcast and the multicast it joins. */
 	rte_eth_promiscuous_disable(p->port_id);

@@ -20,11 +20,11 @@
 struct rte_mempool;
 
 struct ph_port_setup {
-	const char *name;      /* ours, from [port NAME] */
-	const char *device;    /* as in the config */
+	const char *name;   /* ours, from [port NAME] */
+	const char *device; /* as in the config */
 	bool is_pci;
-	uint16_t n_rxq;        /* one per worker */
-	uint16_t n_txq;        /* one per lcore */
+	uint16_t n_rxq; /* one per worker */
+	uint16_t n_txq; /* one per lcore */
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
 	struct rte_mempool *pool;
@@ -33,17 +33,17 @@ struct ph_port_setup {
 
 /* Offloads in use on a port. */
 struct ph_port_offloads {
-	bool rx_ip_csum;   /* RX flags tell IPv4 header checksum good/bad */
-	bool rx_l4_csum;   /* same for TCP/UDP */
-	bool tx_ip_csum;   /* the NIC fills IPv4 header checksums */
+	bool rx_ip_csum; /* RX flags tell IPv4 header checksum good/bad */
+	bool rx_l4_csum; /* same for TCP/UDP */
+	bool tx_ip_csum; /* the NIC fills IPv4 header checksums */
 	bool tx_udp_csum;
 	bool tx_tcp_csum;
-	bool tx_multiseg;  /* chained mbufs may be sent as they are */
+	bool tx_multiseg; /* chained mbufs may be sent as they are */
 };
 
 struct ph_port {
-	uint16_t index;        /* ours */
-	uint16_t port_id;      /* DPDK's */
+	uint16_t index;   /* ours */
+	uint16_t port_id; /* DPDK's */
 	char name[PH_NAME_LEN];
 	char driver[32];
 	uint16_t n_rxq, n_txq;
@@ -53,8 +53,8 @@ struct ph_port {
 	struct ph_rss rss;
 	bool started;
 	/* Interfaces on this port (written at start-up, read by workers). */
-	uint16_t untagged_iface;  /* PH_IFACE_NONE if untagged frames have none */
-	uint16_t *vlan_iface;     /* [4096], NULL when the port has no VLANs */
+	uint16_t untagged_iface; /* PH_IFACE_NONE if untagged frames have none */
+	uint16_t *vlan_iface;    /* [4096], NULL when the port has no VLANs */
 };
 
 /*

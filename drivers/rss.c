@@ -17,8 +17,7 @@ rss_hash_ipv4(const struct ph_rss *r, uint32_t src, uint32_t dst)
 }
 
 uint32_t
-rss_hash_ipv4_l4(const struct ph_rss *r, uint32_t src, uint32_t dst, uint16_t sport,
-		 uint16_t dport)
+rss_hash_ipv4_l4(const struct ph_rss *r, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
 	uint32_t t[3] = {src, dst, (uint32_t)sport << 16 | dport};
 

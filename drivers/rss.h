@@ -15,22 +15,22 @@
 #include <stdint.h>
 
 #define PH_RSS_KEY_MAX 52
-#define PH_RETA_MAX 512
+#define PH_RETA_MAX    512
 
 struct ph_rss {
 	uint8_t key[PH_RSS_KEY_MAX] __attribute__((aligned(4))); /* as the NIC takes it */
 	uint8_t key_len;
-	uint16_t reta_size;          /* a power of two */
-	uint16_t reta[PH_RETA_MAX];  /* bucket -> RX queue */
-	uint64_t hf;                 /* hashed flow types (RTE_ETH_RSS_*) */
-	bool hw;                     /* the device itself hashes with key and reta */
+	uint16_t reta_size;         /* a power of two */
+	uint16_t reta[PH_RETA_MAX]; /* bucket -> RX queue */
+	uint64_t hf;                /* hashed flow types (RTE_ETH_RSS_*) */
+	bool hw;                    /* the device itself hashes with key and reta */
 };
 
 /* The Toeplitz hash of an IPv4 address pair, and of an IPv4 TCP/UDP 4-tuple
  * (addresses and ports host order, source first, as RSS defines the input). */
 uint32_t rss_hash_ipv4(const struct ph_rss *r, uint32_t src, uint32_t dst);
 uint32_t rss_hash_ipv4_l4(const struct ph_rss *r, uint32_t src, uint32_t dst, uint16_t sport,
-			  uint16_t dport);
+                          uint16_t dport);
 
 /* The RX queue a packet with hash H lands on: NICs index the RETA with the
  * low bits of the hash. */

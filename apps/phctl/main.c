@@ -38,7 +38,7 @@ tel_connect(const char *prefix)
 	tel_fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	if (tel_fd < 0 || connect(tel_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		fprintf(stderr, "phctl: cannot reach a host at %s: %s\n", sa.sun_path,
-			strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	/* The server greets with its version and limits. */
@@ -105,7 +105,8 @@ cmd_counters(const char *cmd, const char *lcore)
 
 	if (v == NULL)
 		return 1;
-	json_object_foreach(v, k, x) {
+	json_object_foreach(v, k, x)
+	{
 		if (show_all || json_integer_value(x) != 0)
 			printf("%-32s %lld\n", k, json_integer_value(x));
 	}
@@ -173,14 +174,16 @@ cmd_ports(void)
 
 	if (names == NULL)
 		return 1;
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		json_t *p = tel_get("/polyhost/port", json_string_value(n));
 
 		if (p == NULL)
 			continue;
 		printf("%lld: %s: <%s> mtu %lld driver %s rxq %lld txq %lld rss %s\n",
 		       jint(p, "port_id"), jstr(p, "name"), jstr(p, "link"), jint(p, "mtu"),
-		       jstr(p, "driver"), jint(p, "rx_queues"), jint(p, "tx_queues"), jstr(p, "rss"));
+		       jstr(p, "driver"), jint(p, "rx_queues"), jint(p, "tx_queues"),
+		       jstr(p, "rss"));
 		printf("    link/ether %s offloads: %s\n", jstr(p, "mac"), jstr(p, "offloads"));
 		printf("    RX: packets %lld bytes %lld missed %lld errors %lld nombuf %lld\n",
 		       jint(p, "rx_packets"), jint(p, "rx_bytes"), jint(p, "rx_missed"),
@@ -202,7 +205,8 @@ cmd_addr(void)
 
 	if (names == NULL)
 		return 1;
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		json_t *f = tel_get("/polyhost/iface", json_string_value(n));
 
 		if (f == NULL)
@@ -213,7 +217,7 @@ cmd_addr(void)
 		printf(" context %s mtu %lld\n", jstr(f, "context"), jint(f, "mtu"));
 		printf("    link/ether %s\n", jstr(f, "mac"));
 		json_array_foreach(json_object_get(f, "addresses"), k, a)
-			printf("    inet %s\n", json_string_value(a));
+		        printf("    inet %s\n", json_string_value(a));
 		json_decref(f);
 	}
 	json_decref(names);
@@ -236,12 +240,13 @@ cmd_neigh(void)
 			return 1;
 		count = jint(v, "count");
 		for (long long i = 0; i < count; i++) {
-			char key[24], ip[20], mac[20], state[16], dev[PH_NAME_LEN], ctx[PH_NAME_LEN];
+			char key[24], ip[20], mac[20], state[16], dev[PH_NAME_LEN],
+			        ctx[PH_NAME_LEN];
 			unsigned long long age;
 
 			snprintf(key, sizeof(key), "n%lld", i);
-			if (sscanf(jstr(v, key), "%19s %19s %15s %31s %31s %llu", ip, mac, state, dev,
-				   ctx, &age) != 6)
+			if (sscanf(jstr(v, key), "%19s %19s %15s %31s %31s %llu", ip, mac, state,
+			           dev, ctx, &age) != 6)
 				continue;
 			printf("%s dev %s ctx %s", ip, dev, ctx);
 			if (strcmp(mac, "-") != 0)
@@ -268,7 +273,8 @@ print_routes(const char *ctx)
 
 	if (v == NULL)
 		return 1;
-	json_object_foreach(v, k, x) {
+	json_object_foreach(v, k, x)
+	{
 		const char *desc = json_string_value(x);
 		char prefix[24], proto[16];
 		int off = 0;
@@ -277,7 +283,8 @@ print_routes(const char *ctx)
 		if (sscanf(desc, "%23s %15s %n", prefix, proto, &off) != 2)
 			continue;
 		printf("%s %s proto %s\n", strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix,
-		       desc + off, strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
+		       desc + off,
+		       strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
 	}
 	json_decref(v);
 	return 0;
@@ -295,7 +302,8 @@ cmd_route(const char *ctx)
 	v = tel_get("/polyhost/ctx", NULL);
 	if (v == NULL)
 		return 1;
-	json_object_foreach(v, k, x) {
+	json_object_foreach(v, k, x)
+	{
 		printf("context %s (%lld):\n", k, json_integer_value(x));
 		print_routes(k);
 	}
@@ -314,9 +322,11 @@ cmd_ctx(void)
 
 	if (v == NULL || names == NULL)
 		return 1;
-	json_object_foreach(v, k, x) {
+	json_object_foreach(v, k, x)
+	{
 		printf("%-16s id %-5lld interfaces:", k, json_integer_value(x));
-		json_array_foreach(names, i, n) {
+		json_array_foreach(names, i, n)
+		{
 			json_t *f = tel_get("/polyhost/iface", json_string_value(n));
 
 			if (f != NULL && strcmp(jstr(f, "context"), k) == 0)
@@ -362,24 +372,23 @@ cmd_raw(const char *cmd, const char *param)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: phctl [-p FILE-PREFIX | -c CONFIG] [-a] [-l LCORE] COMMAND [ARG]\n"
-		"  -p PREFIX  the host's EAL --file-prefix (default: rte)\n"
-		"  -c CONFIG  take the prefix from the host's configuration file\n"
-		"  -a         show counters that are zero too\n"
-		"  -l LCORE   counters of one lcore only (index as in 'phctl info')\n"
-		"commands:\n"
-		"  info            host summary and lcores\n"
-		"  stats           MIB counters (RFC 4293 names), like netstat -s\n"
-		"  drops           dropped packets by reason\n"
-		"  get NAME        the value of one counter or drop reason\n"
-		"  ports           ports with link state and NIC counters, like ip -s link\n"
-		"  addr            interfaces and addresses, like ip addr\n"
-		"  neigh           the neighbour (ARP) table, like ip neigh\n"
-		"  route [CTX]     routes of every context (or of CTX), like ip route\n"
-		"  ctx             routing contexts and their interfaces\n"
-		"  mempool         packet buffer pool use\n"
-		"  raw CMD [PARAM] any telemetry command, as JSON\n");
+	fprintf(f, "usage: phctl [-p FILE-PREFIX | -c CONFIG] [-a] [-l LCORE] COMMAND [ARG]\n"
+	           "  -p PREFIX  the host's EAL --file-prefix (default: rte)\n"
+	           "  -c CONFIG  take the prefix from the host's configuration file\n"
+	           "  -a         show counters that are zero too\n"
+	           "  -l LCORE   counters of one lcore only (index as in 'phctl info')\n"
+	           "commands:\n"
+	           "  info            host summary and lcores\n"
+	           "  stats           MIB counters (RFC 4293 names), like netstat -s\n"
+	           "  drops           dropped packets by reason\n"
+	           "  get NAME        the value of one counter or drop reason\n"
+	           "  ports           ports with link state and NIC counters, like ip -s link\n"
+	           "  addr            interfaces and addresses, like ip addr\n"
+	           "  neigh           the neighbour (ARP) table, like ip neigh\n"
+	           "  route [CTX]     routes of every context (or of CTX), like ip route\n"
+	           "  ctx             routing contexts and their interfaces\n"
+	           "  mempool         packet buffer pool use\n"
+	           "  raw CMD [PARAM] any telemetry command, as JSON\n");
 }
 
 int

@@ -33,10 +33,10 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s -c FILE\n"
-		"  -c FILE   host configuration (INI; see config/demo.ini and README.md)\n"
-		"  -h        this help\n",
-		prog);
+	        "usage: %s -c FILE\n"
+	        "  -c FILE   host configuration (INI; see config/demo.ini and README.md)\n"
+	        "  -h        this help\n",
+	        prog);
 }
 
 static void

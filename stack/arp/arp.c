@@ -21,7 +21,7 @@
 
 static void
 arp_send(struct ph_lcore *lead, uint16_t ifindex, const struct arp_repr *a,
-	 const struct rte_ether_addr *dst)
+         const struct rte_ether_addr *dst)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lead->host->pool);
 	uint8_t *p;
@@ -46,10 +46,10 @@ arp_solicit(struct ph_lcore *lead, uint16_t ifindex, uint32_t ip, const struct r
 	const struct ph_iface *ifc = ph_iface(lead->host, ifindex);
 	struct rte_ether_addr bcast;
 	struct arp_repr a = {
-		.op = RTE_ARP_OP_REQUEST,
-		.sha = ifc->mac,
-		.spa = ctx_iface_source(lead->host, ifindex, ip),
-		.tpa = ip,
+	        .op = RTE_ARP_OP_REQUEST,
+	        .sha = ifc->mac,
+	        .spa = ctx_iface_source(lead->host, ifindex, ip),
+	        .tpa = ip,
 	};
 
 	memset(&bcast, 0xff, sizeof(bcast));
@@ -109,18 +109,18 @@ arp_input(struct ph_lcore *lead, struct rte_mbuf *m)
 	target_is_us = target != NULL && target->kind == PH_LOCAL_UNICAST;
 	if (a.spa != 0)
 		neigh_input(lead->lead->neigh, meta->ctx, meta->ifindex, a.spa, &a.sha,
-			    target_is_us, lead->now_ms);
+		            target_is_us, lead->now_ms);
 	if (!target_is_us) {
 		ph_drop(lead, m, PH_DROP_ARP_OTHER_TARGET);
 		return;
 	}
 	if (a.op == RTE_ARP_OP_REQUEST) {
 		struct arp_repr r = {
-			.op = RTE_ARP_OP_REPLY,
-			.sha = ifc->mac,
-			.spa = a.tpa,
-			.tha = a.sha,
-			.tpa = a.spa,
+		        .op = RTE_ARP_OP_REPLY,
+		        .sha = ifc->mac,
+		        .spa = a.tpa,
+		        .tha = a.sha,
+		        .tpa = a.spa,
 		};
 
 		ph_mib(lead, PH_MIB_arpOutReplies);

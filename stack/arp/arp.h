@@ -20,7 +20,7 @@ void arp_input(struct ph_lcore *lead, struct rte_mbuf *m);
 
 /* A request for IP on IFINDEX: broadcast when DST is NULL, else unicast to DST. */
 void arp_solicit(struct ph_lcore *lead, uint16_t ifindex, uint32_t ip,
-		 const struct rte_ether_addr *dst);
+                 const struct rte_ether_addr *dst);
 
 /* A gratuitous request announcing IP (ours) on IFINDEX. */
 void arp_announce(struct ph_lcore *lead, uint16_t ifindex, uint32_t ip);

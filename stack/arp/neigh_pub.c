@@ -27,12 +27,12 @@ int
 neigh_pub_create(struct ph_host *h, uint32_t entries)
 {
 	struct rte_hash_parameters hp = {
-		.name = "ph_neigh",
-		.entries = entries < 64 ? 64 : entries,
-		.key_len = sizeof(struct ph_ctx_key),
-		.hash_func = rte_jhash,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	        .name = "ph_neigh",
+	        .entries = entries < 64 ? 64 : entries,
+	        .key_len = sizeof(struct ph_ctx_key),
+	        .hash_func = rte_jhash,
+	        .socket_id = SOCKET_ID_ANY,
+	        .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct rte_hash_rcu_config rcu = {.v = h->qsbr, .mode = RTE_HASH_QSBR_MODE_DQ};
 

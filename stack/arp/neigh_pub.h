@@ -29,6 +29,6 @@ void neigh_pub_del(struct ph_host *h, uint16_t ctx, uint32_t ip);
 
 /* Any lcore. True when the address of (CTX, IP) is known; it is copied to MAC. */
 bool neigh_pub_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip,
-		      struct rte_ether_addr *mac);
+                      struct rte_ether_addr *mac);
 
 #endif

@@ -91,7 +91,8 @@ neigh_table_create(const struct neigh_params *p, const struct neigh_ops *ops, vo
 		return NULL;
 	}
 	for (uint32_t i = 0; i < p->max_entries; i++)
-		TAILQ_INSERT_TAIL(&t->free, (struct neigh_entry *)(t->mem + i * t->entry_size), lru);
+		TAILQ_INSERT_TAIL(&t->free, (struct neigh_entry *)(t->mem + i * t->entry_size),
+		                  lru);
 	return t;
 }
 
@@ -145,8 +146,8 @@ neigh_alloc(struct neigh_table *t)
 
 	if (e == NULL) {
 		TAILQ_FOREACH(e, &t->used, lru)
-			if (e->state != NEIGH_INCOMPLETE)
-				break;
+		if (e->state != NEIGH_INCOMPLETE)
+			break;
 		if (e == NULL)
 			return NULL;
 		neigh_free(t, e, PH_DROP_NEIGH_TABLE_FULL);
@@ -193,7 +194,7 @@ neigh_hold(struct neigh_table *t, struct neigh_entry *e, struct rte_mbuf *m)
 
 void
 neigh_resolve(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip,
-	      struct rte_mbuf *m, uint64_t now_ms)
+              struct rte_mbuf *m, uint64_t now_ms)
 {
 	struct neigh_entry *e = neigh_find(t, ctx, ip);
 
@@ -217,7 +218,7 @@ neigh_resolve(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip
 
 static void
 neigh_confirm(struct neigh_table *t, struct neigh_entry *e, uint16_t ifindex,
-	      const struct rte_ether_addr *mac, uint64_t now_ms)
+              const struct rte_ether_addr *mac, uint64_t now_ms)
 {
 	bool changed = e->state == NEIGH_INCOMPLETE || !rte_is_same_ether_addr(&e->mac, mac);
 
@@ -239,7 +240,7 @@ neigh_confirm(struct neigh_table *t, struct neigh_entry *e, uint16_t ifindex,
 
 bool
 neigh_input(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip,
-	    const struct rte_ether_addr *mac, bool target_is_us, uint64_t now_ms)
+            const struct rte_ether_addr *mac, bool target_is_us, uint64_t now_ms)
 {
 	struct neigh_entry *e = neigh_find(t, ctx, ip);
 
@@ -260,7 +261,8 @@ neigh_tick(struct neigh_table *t, uint64_t now_ms)
 {
 	struct neigh_entry *e, *next;
 
-	TAILQ_FOREACH_SAFE(e, &t->used, lru, next) {
+	TAILQ_FOREACH_SAFE(e, &t->used, lru, next)
+	{
 		if (now_ms < e->next_ms)
 			continue;
 		switch (e->state) {
@@ -304,7 +306,7 @@ neigh_delete(struct neigh_table *t, uint16_t ctx, uint32_t ip)
 
 unsigned
 neigh_list(const struct neigh_table *t, uint16_t ctx, unsigned skip, struct neigh_info *out,
-	   unsigned max)
+           unsigned max)
 {
 	const struct neigh_entry *e;
 	unsigned n = 0;
@@ -321,14 +323,14 @@ neigh_list(const struct neigh_table *t, uint16_t ctx, unsigned skip, struct neig
 			continue;
 		}
 		out[n++] = (struct neigh_info){
-			.ctx = e->ctx,
-			.ifindex = e->ifindex,
-			.ip = e->ip,
-			.state = e->state,
-			.mac = e->mac,
-			.confirmed_ms = e->confirmed_ms,
-			.pending = e->n_pending,
-			.probes = e->probes,
+		        .ctx = e->ctx,
+		        .ifindex = e->ifindex,
+		        .ip = e->ip,
+		        .state = e->state,
+		        .mac = e->mac,
+		        .confirmed_ms = e->confirmed_ms,
+		        .pending = e->n_pending,
+		        .probes = e->probes,
 		};
 	}
 	return n;

@@ -61,10 +61,10 @@ struct neigh_ops {
 	void (*unpublish)(void *arg, uint16_t ctx, uint32_t ip);
 	/* Send an ARP request for IP on IFINDEX: broadcast when DST is NULL. */
 	void (*solicit)(void *arg, uint16_t ctx, uint16_t ifindex, uint32_t ip,
-			const struct rte_ether_addr *dst);
+	                const struct rte_ether_addr *dst);
 	/* A held packet may go: to MAC on IFINDEX. */
 	void (*transmit)(void *arg, struct rte_mbuf *m, uint16_t ifindex,
-			 const struct rte_ether_addr *mac);
+	                 const struct rte_ether_addr *mac);
 	/* A held packet is dropped, for WHY. */
 	void (*drop)(void *arg, struct rte_mbuf *m, enum ph_drop why);
 };
@@ -83,7 +83,7 @@ struct neigh_info {
 
 /* NULL and errno set (EINVAL, ENOMEM) on failure. */
 struct neigh_table *neigh_table_create(const struct neigh_params *p, const struct neigh_ops *ops,
-				       void *arg);
+                                       void *arg);
 /* Drops every held packet (PH_DROP_SHUTDOWN) and unpublishes every address. */
 void neigh_table_destroy(struct neigh_table *t);
 
@@ -93,7 +93,7 @@ void neigh_table_destroy(struct neigh_table *t);
  * packet is always consumed.
  */
 void neigh_resolve(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip,
-		   struct rte_mbuf *m, uint64_t now_ms);
+                   struct rte_mbuf *m, uint64_t now_ms);
 
 /*
  * ARP input heard IP at MAC on IFINDEX. Following RFC 826's merge rule, an
@@ -102,7 +102,7 @@ void neigh_resolve(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32
  * Returns true when an entry was updated or created.
  */
 bool neigh_input(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip,
-		 const struct rte_ether_addr *mac, bool target_is_us, uint64_t now_ms);
+                 const struct rte_ether_addr *mac, bool target_is_us, uint64_t now_ms);
 
 /* Run the timers: retransmissions, failures, re-validation, removal. */
 void neigh_tick(struct neigh_table *t, uint64_t now_ms);
@@ -113,7 +113,7 @@ int neigh_delete(struct neigh_table *t, uint16_t ctx, uint32_t ip);
 /* Copy up to MAX entries of context CTX (or of every context if CTX is
  * UINT16_MAX), skipping the first SKIP, into OUT. Returns how many were copied. */
 unsigned neigh_list(const struct neigh_table *t, uint16_t ctx, unsigned skip,
-		    struct neigh_info *out, unsigned max);
+                    struct neigh_info *out, unsigned max);
 
 unsigned neigh_count(const struct neigh_table *t);
 unsigned neigh_pending_count(const struct neigh_table *t);

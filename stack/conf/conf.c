@@ -94,7 +94,8 @@ conf_index(struct parser *p)
 		line++;
 		if (strchr(buf, '\n') == NULL && !feof(f)) {
 			fclose(f);
-			return perr(p, line, NULL, "line longer than %zu characters", sizeof(buf) - 2);
+			return perr(p, line, NULL, "line longer than %zu characters",
+			            sizeof(buf) - 2);
 		}
 		for (semi = buf; (semi = strchr(semi, ';')) != NULL; semi++)
 			if (semi == buf || semi[-1] != '\\') {
@@ -110,21 +111,22 @@ conf_index(struct parser *p)
 
 			if (end == NULL || end[1] != '\0') {
 				fclose(f);
-				return perr(p, line, NULL, "syntax error: a section header is '[name]'");
+				return perr(p, line, NULL,
+				            "syntax error: a section header is '[name]'");
 			}
 			*end = '\0';
 			name = trim(s + 1);
 			if (*name == '\0' || strlen(name) >= CFG_NAME_LEN) {
 				fclose(f);
 				return perr(p, line, NULL, "section name empty or longer than %d",
-					    CFG_NAME_LEN - 1);
+				            CFG_NAME_LEN - 1);
 			}
 			for (unsigned i = 0; i < p->n_secs; i++)
 				if (strcmp(p->secs[i].name, name) == 0) {
 					fclose(f);
 					return perr(p, line, NULL,
-						    "section [%s] appears twice (first on line %d)",
-						    name, p->secs[i].line);
+					            "section [%s] appears twice (first on line %d)",
+					            name, p->secs[i].line);
 				}
 			p->secs = reallocarray(p->secs, p->n_secs + 1, sizeof(*p->secs));
 			if (p->secs == NULL) {
@@ -139,7 +141,8 @@ conf_index(struct parser *p)
 		eq = strchr(s, '=');
 		if (eq == NULL) {
 			fclose(f);
-			return perr(p, line, NULL, "syntax error: expected '[section]' or 'key = value'");
+			return perr(p, line, NULL,
+			            "syntax error: expected '[section]' or 'key = value'");
 		}
 		*eq = '\0';
 		char *key = trim(s), *val = trim(eq + 1);
@@ -243,20 +246,20 @@ void
 ph_conf_host_defaults(struct ph_conf_host *h)
 {
 	*h = (struct ph_conf_host){
-		.mbufs = 0,
-		.neigh_max = 4096,
-		.neigh_queue = 32,
-		.neigh_queue_total = 1024,
-		.neigh_reachable_ms = 30000,
-		.neigh_retrans_ms = 1000,
-		.neigh_mcast_probes = 3,
-		.neigh_ucast_probes = 3,
-		.frag_max_datagrams = 256,
-		.frag_timeout_ms = 30000,
-		.icmp_rate = 1000,
-		.icmp_burst = 50,
-		.idle_sleep_us = 100,
-		.rss_key_kind = PH_RSS_KEY_RANDOM,
+	        .mbufs = 0,
+	        .neigh_max = 4096,
+	        .neigh_queue = 32,
+	        .neigh_queue_total = 1024,
+	        .neigh_reachable_ms = 30000,
+	        .neigh_retrans_ms = 1000,
+	        .neigh_mcast_probes = 3,
+	        .neigh_ucast_probes = 3,
+	        .frag_max_datagrams = 256,
+	        .frag_timeout_ms = 30000,
+	        .icmp_rate = 1000,
+	        .icmp_burst = 50,
+	        .idle_sleep_us = 100,
+	        .rss_key_kind = PH_RSS_KEY_RANDOM,
 	};
 }
 
@@ -326,7 +329,7 @@ entries_free(struct entries *en)
  */
 static int
 entries_check(struct parser *p, const struct entries *en, const char *const *allowed,
-	      const char *const *repeatable)
+              const char *const *repeatable)
 {
 	for (int i = 0; i < en->n; i++) {
 		const char *k = en->e[i].name;
@@ -342,7 +345,7 @@ entries_check(struct parser *p, const struct entries *en, const char *const *all
 				strlcat(list, *a, sizeof(list));
 			}
 			return perr(p, en->line[i], k, "unknown key in [%s] (known: %s)",
-				    p->secs[en->sec].name, list);
+			            p->secs[en->sec].name, list);
 		}
 		for (const char *const *r = repeatable; r != NULL && *r != NULL; r++)
 			rep |= strcmp(*r, k) == 0;
@@ -351,18 +354,18 @@ entries_check(struct parser *p, const struct entries *en, const char *const *all
 		for (int j = 0; j < i; j++)
 			if (strcmp(en->e[j].name, k) == 0)
 				return perr(p, en->line[i], k, "given twice (first on line %d)",
-					    en->line[j]);
+				            en->line[j]);
 	}
 	return 0;
 }
 
 static int
 get_u32(struct parser *p, const struct entries *en, int i, uint32_t min, uint32_t max,
-	uint32_t *out)
+        uint32_t *out)
 {
 	if (ph_parse_u32(en->e[i].value, min, max, out) < 0)
-		return perr(p, en->line[i], en->e[i].name,
-			    "'%s' is not a number in %u..%u", en->e[i].value, min, max);
+		return perr(p, en->line[i], en->e[i].name, "'%s' is not a number in %u..%u",
+		            en->e[i].value, min, max);
 	return 0;
 }
 
@@ -383,7 +386,7 @@ parse_eal(struct parser *p, unsigned sec)
 		} else {
 			if (strspn(v, "0123456789,-@() ") != strlen(v))
 				rc = perr(p, en.line[i], k,
-					  "'%s' is not an lcore list (like 0-1 or 1,3)", v);
+				          "'%s' is not an lcore list (like 0-1 or 1,3)", v);
 			strlcpy(p->c->lcores, v, sizeof(p->c->lcores));
 		}
 	}
@@ -408,7 +411,7 @@ parse_rss_key(struct parser *p, const struct entries *en, int i)
 	}
 	if (len != 80 && len != 104)
 		return perr(p, en->line[i], "rss_key",
-			    "expected random, symmetric, or 40 or 52 bytes in hex");
+		            "expected random, symmetric, or 40 or 52 bytes in hex");
 	for (size_t j = 0; j < len / 2; j++) {
 		unsigned b;
 
@@ -425,11 +428,21 @@ parse_rss_key(struct parser *p, const struct entries *en, int i)
 static int
 parse_host(struct parser *p, unsigned sec)
 {
-	static const char *const keys[] = {
-		"mbufs", "neigh_max", "neigh_queue", "neigh_queue_total", "neigh_reachable_ms",
-		"neigh_retrans_ms", "neigh_mcast_probes", "neigh_ucast_probes",
-		"frag_max_datagrams", "frag_timeout_ms", "icmp_rate", "icmp_burst",
-		"idle_sleep_us", "rss_key", NULL};
+	static const char *const keys[] = {"mbufs",
+	                                   "neigh_max",
+	                                   "neigh_queue",
+	                                   "neigh_queue_total",
+	                                   "neigh_reachable_ms",
+	                                   "neigh_retrans_ms",
+	                                   "neigh_mcast_probes",
+	                                   "neigh_ucast_probes",
+	                                   "frag_max_datagrams",
+	                                   "frag_timeout_ms",
+	                                   "icmp_rate",
+	                                   "icmp_burst",
+	                                   "idle_sleep_us",
+	                                   "rss_key",
+	                                   NULL};
 	struct ph_conf_host *h = &p->c->host;
 	struct entries en;
 	int rc;
@@ -489,18 +502,18 @@ parse_addr(struct parser *p, const struct entries *en, int i, struct ph_conf_ifa
 
 	if (ph_parse_prefix(en->e[i].value, &ip, &plen) < 0 || plen == 0)
 		return perr(p, en->line[i], "address", "'%s' is not ADDRESS/PREFIXLEN",
-			    en->e[i].value);
+		            en->e[i].value);
 	if (ipv4_is_martian_src(ip))
 		return perr(p, en->line[i], "address",
-			    "'%s' is not a unicast address a host may use", en->e[i].value);
+		            "'%s' is not a unicast address a host may use", en->e[i].value);
 	mask = ipv4_mask(plen);
 	if (plen < 31 && ((ip & ~mask) == 0 || (ip & ~mask) == ~mask))
 		return perr(p, en->line[i], "address",
-			    "'%s' is the network or broadcast address of its subnet",
-			    en->e[i].value);
+		            "'%s' is the network or broadcast address of its subnet",
+		            en->e[i].value);
 	if (ifc->n_addrs == PH_CONF_MAX_ADDRS)
 		return perr(p, en->line[i], "address", "more than %d addresses on one interface",
-			    PH_CONF_MAX_ADDRS);
+		            PH_CONF_MAX_ADDRS);
 	a = &ifc->addrs[ifc->n_addrs++];
 	a->ip = ip;
 	a->plen = plen;
@@ -514,8 +527,7 @@ parse_iface_ctx(struct parser *p, const struct entries *en, int i, struct ph_con
 	int ctx = ph_conf_ctx_by_name(p->c, en->e[i].value);
 
 	if (ctx < 0)
-		return perr(p, en->line[i], "context", "no [context %s] section",
-			    en->e[i].value);
+		return perr(p, en->line[i], "context", "no [context %s] section", en->e[i].value);
 	ifc->ctx = (unsigned)ctx;
 	return 0;
 }
@@ -539,12 +551,12 @@ new_iface(struct parser *p, unsigned sec, const char *name, struct ph_conf_iface
 
 	if (strlen(name) >= PH_NAME_LEN)
 		return perr(p, p->secs[sec].line, NULL, "name '%s' longer than %d", name,
-			    PH_NAME_LEN - 1);
+		            PH_NAME_LEN - 1);
 	if (ph_conf_iface_by_name(p->c, name) >= 0)
 		return perr(p, p->secs[sec].line, NULL, "interface name '%s' used twice", name);
 	if (p->c->n_ifaces == PH_CONF_MAX_IFACES)
 		return perr(p, p->secs[sec].line, NULL, "more than %d interfaces",
-			    PH_CONF_MAX_IFACES);
+		            PH_CONF_MAX_IFACES);
 	ifc = &p->c->ifaces[p->c->n_ifaces++];
 	strlcpy(ifc->name, name, sizeof(ifc->name));
 	ifc->ctx = (unsigned)ph_conf_ctx_by_name(p->c, PH_CTX_DEFAULT_NAME);
@@ -557,7 +569,7 @@ static int
 parse_port(struct parser *p, unsigned sec, const char *name)
 {
 	static const char *const keys[] = {"device", "context", "address", "mtu",
-					   "queues", "rx_desc", "tx_desc", NULL};
+	                                   "queues", "rx_desc", "tx_desc", NULL};
 	static const char *const rep[] = {"address", NULL};
 	struct ph_conf_port *port;
 	struct ph_conf_iface *ifc;
@@ -567,8 +579,8 @@ parse_port(struct parser *p, unsigned sec, const char *name)
 	if (p->c->n_ports == PH_CONF_MAX_PORTS)
 		return perr(p, p->secs[sec].line, NULL, "more than %d ports", PH_CONF_MAX_PORTS);
 	port = &p->c->ports[p->c->n_ports];
-	*port = (struct ph_conf_port){.rx_desc = 1024, .tx_desc = 1024, .mtu = 1500,
-				      .line = p->secs[sec].line};
+	*port = (struct ph_conf_port){
+	        .rx_desc = 1024, .tx_desc = 1024, .mtu = 1500, .line = p->secs[sec].line};
 	strlcpy(port->name, name, sizeof(port->name));
 	if ((rc = new_iface(p, sec, name, &ifc)) != 0)
 		return rc;
@@ -605,8 +617,8 @@ parse_port(struct parser *p, unsigned sec, const char *name)
 	}
 	if (rc == 0 && port->device[0] == '\0')
 		rc = perr(p, p->secs[sec].line, "device",
-			  "missing in [%s] (a PCI address or a vdev like net_tap0,iface=ph0)",
-			  p->secs[sec].name);
+		          "missing in [%s] (a PCI address or a vdev like net_tap0,iface=ph0)",
+		          p->secs[sec].name);
 	ifc->mtu = port->mtu;
 	entries_free(&en);
 	return rc;
@@ -651,15 +663,15 @@ parse_vlan(struct parser *p, unsigned sec, const char *name)
 		rc = perr(p, p->secs[sec].line, "port", "missing in [%s]", p->secs[sec].name);
 	if (rc == 0 && id == 0)
 		rc = perr(p, p->secs[sec].line, "id", "missing in [%s] (a VLAN id, 1..4094)",
-			  p->secs[sec].name);
+		          p->secs[sec].name);
 	if (rc == 0) {
 		ifc->port = (unsigned)port;
 		ifc->vlan = (uint16_t)id;
 		for (unsigned j = 0; j + 1 < p->c->n_ifaces; j++)
 			if (p->c->ifaces[j].port == ifc->port && p->c->ifaces[j].vlan == id)
 				rc = perr(p, p->secs[sec].line, "id",
-					  "VLAN %u on port %s is already interface %s", id,
-					  p->c->ports[port].name, p->c->ifaces[j].name);
+				          "VLAN %u on port %s is already interface %s", id,
+				          p->c->ports[port].name, p->c->ifaces[j].name);
 	}
 	if (rc == 0) {
 		/* The tag takes 4 bytes of the port's frame, not of the IP MTU. */
@@ -667,7 +679,7 @@ parse_vlan(struct parser *p, unsigned sec, const char *name)
 
 		if (mtu > port_mtu)
 			rc = perr(p, mtu_line, "mtu", "%u is above port %s's MTU %u", mtu,
-				  p->c->ports[port].name, port_mtu);
+			          p->c->ports[port].name, port_mtu);
 		ifc->mtu = mtu != 0 ? (uint16_t)mtu : port_mtu;
 	}
 	entries_free(&en);
@@ -686,14 +698,14 @@ parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 
 	if (strlen(name) >= PH_NAME_LEN)
 		return perr(p, p->secs[sec].line, NULL, "context name '%s' longer than %d", name,
-			    PH_NAME_LEN - 1);
+		            PH_NAME_LEN - 1);
 	rc = ph_conf_ctx_by_name(p->c, name);
 	if (rc >= 0) {
 		ctx = &p->c->ctxs[rc]; /* "default", created implicitly */
 	} else {
 		if (p->c->n_ctxs == PH_CONF_MAX_CTX)
 			return perr(p, p->secs[sec].line, NULL, "more than %d contexts",
-				    PH_CONF_MAX_CTX);
+			            PH_CONF_MAX_CTX);
 		ctx = &p->c->ctxs[p->c->n_ctxs++];
 		strlcpy(ctx->name, name, sizeof(ctx->name));
 		ctx->id = UINT16_MAX;
@@ -713,7 +725,7 @@ parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 		for (unsigned j = 0; rc == 0 && j < p->c->n_ctxs; j++)
 			if (&p->c->ctxs[j] != ctx && p->c->ctxs[j].id == id)
 				rc = perr(p, en.line[i], "id", "%u is already context '%s'", id,
-					  p->c->ctxs[j].name);
+				          p->c->ctxs[j].name);
 		ctx->id = (uint16_t)id;
 	}
 	entries_free(&en);
@@ -757,15 +769,15 @@ parse_route(struct parser *p, const struct entries *en, int i, unsigned ctx_idx)
 	}
 	if (n < 3 || n % 2 == 0 || ph_parse_prefix(tok[0], &r.prefix, &r.plen) < 0)
 		return perr(p, r.line, "route",
-			    "'%s' is not 'PREFIX via GATEWAY' or 'PREFIX dev INTERFACE'",
-			    en->e[i].value);
+		            "'%s' is not 'PREFIX via GATEWAY' or 'PREFIX dev INTERFACE'",
+		            en->e[i].value);
 	if ((r.prefix & ~ipv4_mask(r.plen)) != 0)
 		return perr(p, r.line, "route", "prefix %s has host bits set", tok[0]);
 	for (int j = 1; j < n; j += 2) {
 		if (strcmp(tok[j], "via") == 0) {
 			if (ph_parse_ipv4(tok[j + 1], &r.gw) < 0 || ipv4_is_martian_src(r.gw))
-				return perr(p, r.line, "route", "gateway '%s' is not a unicast address",
-					    tok[j + 1]);
+				return perr(p, r.line, "route",
+				            "gateway '%s' is not a unicast address", tok[j + 1]);
 		} else if (strcmp(tok[j], "dev") == 0) {
 			int ifc = ph_conf_iface_by_name(p->c, tok[j + 1]);
 
@@ -773,8 +785,8 @@ parse_route(struct parser *p, const struct entries *en, int i, unsigned ctx_idx)
 				return perr(p, r.line, "route", "no interface '%s'", tok[j + 1]);
 			if (p->c->ifaces[ifc].ctx != ctx_idx)
 				return perr(p, r.line, "route",
-					    "interface '%s' is not in context '%s'", tok[j + 1],
-					    ctx->name);
+				            "interface '%s' is not in context '%s'", tok[j + 1],
+				            ctx->name);
 			strlcpy(r.dev, tok[j + 1], sizeof(r.dev));
 		} else {
 			return perr(p, r.line, "route", "'%s': expected 'via' or 'dev'", tok[j]);
@@ -782,12 +794,12 @@ parse_route(struct parser *p, const struct entries *en, int i, unsigned ctx_idx)
 	}
 	if (r.gw != 0 && r.dev[0] == '\0' && connected_iface(p->c, ctx_idx, r.gw) < 0)
 		return perr(p, r.line, "route",
-			    "gateway %s is not on a subnet of context '%s' (add 'dev IFACE')",
-			    tok[2], ctx->name);
+		            "gateway %s is not on a subnet of context '%s' (add 'dev IFACE')",
+		            tok[2], ctx->name);
 	for (unsigned j = 0; j < ctx->n_routes; j++)
 		if (ctx->routes[j].prefix == r.prefix && ctx->routes[j].plen == r.plen)
 			return perr(p, r.line, "route", "%s given twice (first on line %d)", tok[0],
-				    ctx->routes[j].line);
+			            ctx->routes[j].line);
 	ctx->routes = reallocarray(ctx->routes, ctx->n_routes + 1, sizeof(r));
 	if (ctx->routes == NULL)
 		return perr(p, r.line, "route", "out of memory");
@@ -824,8 +836,8 @@ check_addrs(struct parser *p)
 
 					if (c->ifaces[i].ctx == c->ifaces[j].ctx && x->ip == y->ip)
 						return perr(p, x->line, "address",
-							    "already on interface %s (line %d)",
-							    c->ifaces[j].name, y->line);
+						            "already on interface %s (line %d)",
+						            c->ifaces[j].name, y->line);
 				}
 	return 0;
 }
@@ -894,13 +906,13 @@ conf_parse(struct parser *p)
 		else if (section_kind(name, "context", &rest) && rest != NULL)
 			rc = parse_ctx_header(p, s, rest);
 		else if ((section_kind(name, "port", &rest) || section_kind(name, "vlan", &rest)) &&
-			 rest != NULL)
+		         rest != NULL)
 			rc = 0;
 		else
 			rc = perr(p, p->secs[s].line, NULL,
-				  "unknown section [%s] (expected [eal], [host], [port NAME], "
-				  "[vlan NAME], [context NAME])",
-				  name);
+			          "unknown section [%s] (expected [eal], [host], [port NAME], "
+			          "[vlan NAME], [context NAME])",
+			          name);
 		if (rc != 0)
 			return rc;
 	}

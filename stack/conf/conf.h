@@ -15,11 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PH_NAME_LEN 32
-#define PH_CONF_MAX_PORTS 32
-#define PH_CONF_MAX_IFACES 256
-#define PH_CONF_MAX_ADDRS 16
-#define PH_CONF_MAX_CTX 1024
+#define PH_NAME_LEN         32
+#define PH_CONF_MAX_PORTS   32
+#define PH_CONF_MAX_IFACES  256
+#define PH_CONF_MAX_ADDRS   16
+#define PH_CONF_MAX_CTX     1024
 #define PH_CTX_DEFAULT_NAME "default"
 
 struct ph_conf_addr {
@@ -31,8 +31,8 @@ struct ph_conf_addr {
 struct ph_conf_route {
 	uint32_t prefix; /* host order, host bits cleared */
 	uint8_t plen;
-	uint32_t gw;                /* 0 when the route is on-link */
-	char dev[PH_NAME_LEN];      /* interface name, "" when resolved through GW */
+	uint32_t gw;           /* 0 when the route is on-link */
+	char dev[PH_NAME_LEN]; /* interface name, "" when resolved through GW */
 	int line;
 };
 
@@ -46,9 +46,9 @@ struct ph_conf_ctx {
 
 struct ph_conf_port {
 	char name[PH_NAME_LEN];
-	char device[256];  /* PCI address or vdev spec */
+	char device[256]; /* PCI address or vdev spec */
 	bool is_pci;
-	uint16_t queues;   /* 0: one per worker lcore */
+	uint16_t queues; /* 0: one per worker lcore */
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
 	int line;
@@ -57,9 +57,9 @@ struct ph_conf_port {
 /* An interface: a port's untagged side, or one VLAN on a port. */
 struct ph_conf_iface {
 	char name[PH_NAME_LEN];
-	unsigned port;  /* index in ph_conf.ports */
-	uint16_t vlan;  /* 0 for untagged */
-	unsigned ctx;   /* index in ph_conf.ctxs */
+	unsigned port; /* index in ph_conf.ports */
+	uint16_t vlan; /* 0 for untagged */
+	unsigned ctx;  /* index in ph_conf.ctxs */
 	uint16_t mtu;
 	struct ph_conf_addr addrs[PH_CONF_MAX_ADDRS];
 	unsigned n_addrs;
@@ -73,7 +73,7 @@ enum ph_rss_key_kind {
 };
 
 struct ph_conf_host {
-	uint32_t mbufs;            /* 0: sized from ports, queues and tables */
+	uint32_t mbufs; /* 0: sized from ports, queues and tables */
 	uint32_t neigh_max;
 	uint16_t neigh_queue;
 	uint32_t neigh_queue_total;
@@ -83,9 +83,9 @@ struct ph_conf_host {
 	uint8_t neigh_ucast_probes;
 	uint32_t frag_max_datagrams; /* per lcore */
 	uint32_t frag_timeout_ms;
-	uint32_t icmp_rate;        /* ICMP errors per second, host-wide */
+	uint32_t icmp_rate; /* ICMP errors per second, host-wide */
 	uint32_t icmp_burst;
-	uint32_t idle_sleep_us;    /* longest sleep of an idle worker */
+	uint32_t idle_sleep_us; /* longest sleep of an idle worker */
 	enum ph_rss_key_kind rss_key_kind;
 	uint8_t rss_key[52];
 	uint8_t rss_key_len;
@@ -95,7 +95,7 @@ struct ph_conf {
 	char path[256];
 	char eal_args[1024];
 	char lcores[256];
-	char file_prefix[64];  /* from --file-prefix in eal args, "rte" by default */
+	char file_prefix[64]; /* from --file-prefix in eal args, "rte" by default */
 	struct ph_conf_host host;
 	struct ph_conf_port ports[PH_CONF_MAX_PORTS];
 	unsigned n_ports;

@@ -9,19 +9,19 @@
 
 const char *const ph_drop_names[PH_DROP_MAX] = {
 #define PH_X(name, str, mib) [PH_DROP_##name] = str,
-	PH_DROPS(PH_X)
+        PH_DROPS(PH_X)
 #undef PH_X
 };
 
 const uint8_t ph_drop_mib[PH_DROP_MAX] = {
 #define PH_X(name, str, mib) [PH_DROP_##name] = PH_MIB_##mib,
-	PH_DROPS(PH_X)
+        PH_DROPS(PH_X)
 #undef PH_X
 };
 
 const char *const ph_mib_names[PH_MIB_MAX] = {
 #define PH_X(name) [PH_MIB_##name] = #name,
-	PH_MIBS(PH_X)
+        PH_MIBS(PH_X)
 #undef PH_X
 };
 

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+/* clang-format off */
 /*   name                   string                     MIB it also moves */
 #define PH_DROPS(X)                                                                                \
 	X(NONE,                 "none",                    NONE)                                   \
@@ -111,18 +112,20 @@
 	X(icmpOutEchoReps)                                                                         \
 	X(icmpOutRateLimited)
 
+/* clang-format on */
+
 enum ph_drop {
 #define PH_X(name, str, mib) PH_DROP_##name,
 	PH_DROPS(PH_X)
 #undef PH_X
-	PH_DROP_MAX
+	        PH_DROP_MAX
 };
 
 enum ph_mib {
 #define PH_X(name) PH_MIB_##name,
 	PH_MIBS(PH_X)
 #undef PH_X
-	PH_MIB_MAX
+	        PH_MIB_MAX
 };
 
 /* One lcore's counters. Written only by that lcore. */

@@ -49,8 +49,7 @@ ph_lead_flush(struct ph_lcore *lc)
 	if (lc->n_lead_stage == 0)
 		return;
 	sent = rte_ring_sp_enqueue_burst(lc->to_lead, (void **)lc->lead_stage, lc->n_lead_stage,
-					 NULL);
-	ph_drop_bulk(lc, lc->lead_stage + sent, lc->n_lead_stage - sent,
-		     PH_DROP_LEAD_RING_FULL);
+	                                 NULL);
+	ph_drop_bulk(lc, lc->lead_stage + sent, lc->n_lead_stage - sent, PH_DROP_LEAD_RING_FULL);
 	lc->n_lead_stage = 0;
 }

@@ -20,9 +20,9 @@
 
 #include "core/counters.h"
 
-#define PH_BURST 32
+#define PH_BURST     32
 #define PH_MAX_PORTS 32
-#define PH_NO_QUEUE UINT16_MAX
+#define PH_NO_QUEUE  UINT16_MAX
 
 struct ph_host;
 struct ph_lead;
@@ -32,10 +32,10 @@ struct rte_eth_dev_tx_buffer;
 
 struct ph_lcore {
 	struct ph_host *host;
-	unsigned lcore_id;  /* EAL's */
-	uint16_t index;     /* ours: 0 is the lead */
-	uint16_t rxq;       /* RX queue it polls on every port, PH_NO_QUEUE if none */
-	uint16_t txq;       /* its TX queue on every port */
+	unsigned lcore_id; /* EAL's */
+	uint16_t index;    /* ours: 0 is the lead */
+	uint16_t rxq;      /* RX queue it polls on every port, PH_NO_QUEUE if none */
+	uint16_t txq;      /* its TX queue on every port */
 	bool is_lead;
 	bool is_worker;
 
@@ -57,10 +57,10 @@ struct ph_lcore {
 	struct rte_ip_frag_death_row frag_dr;
 	uint64_t frag_next_expire_ms;
 
-	uint16_t ip_id;         /* next IPv4 identification (RFC 6864) */
-	unsigned idle_polls;    /* consecutive empty loop iterations */
+	uint16_t ip_id;      /* next IPv4 identification (RFC 6864) */
+	unsigned idle_polls; /* consecutive empty loop iterations */
 
-	struct ph_lead *lead;   /* lead-only state; NULL on workers */
+	struct ph_lead *lead; /* lead-only state; NULL on workers */
 
 	/* Written by this lcore; read by the telemetry thread. */
 	struct ph_counters ctr __rte_cache_aligned;

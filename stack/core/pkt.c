@@ -12,9 +12,9 @@ int
 ph_pkt_meta_register(void)
 {
 	static const struct rte_mbuf_dynfield desc = {
-		.name = "polyhost_pkt_meta",
-		.size = sizeof(struct ph_pkt_meta),
-		.align = __alignof__(struct ph_pkt_meta),
+	        .name = "polyhost_pkt_meta",
+	        .size = sizeof(struct ph_pkt_meta),
+	        .align = __alignof__(struct ph_pkt_meta),
 	};
 	int off = rte_mbuf_dynfield_register(&desc);
 

@@ -20,10 +20,10 @@
 /* What the lead core is asked to do with a packet a worker hands it. */
 enum ph_lead_op {
 	PH_LEAD_NONE = 0,
-	PH_LEAD_ARP_INPUT,     /* an ARP packet received on meta.ifindex */
-	PH_LEAD_ICMP_INPUT,    /* an ICMP message for us (data at the IP header) */
-	PH_LEAD_RESOLVE,       /* an IPv4 packet to send to meta.nexthop on meta.ifindex */
-	PH_LEAD_ICMP_ERROR,    /* send ICMP meta.icmp_type/code about this packet */
+	PH_LEAD_ARP_INPUT,  /* an ARP packet received on meta.ifindex */
+	PH_LEAD_ICMP_INPUT, /* an ICMP message for us (data at the IP header) */
+	PH_LEAD_RESOLVE,    /* an IPv4 packet to send to meta.nexthop on meta.ifindex */
+	PH_LEAD_ICMP_ERROR, /* send ICMP meta.icmp_type/code about this packet */
 };
 
 /* meta.flags */
@@ -37,9 +37,9 @@ struct ph_pkt_meta {
 	uint8_t lead_op;   /* enum ph_lead_op */
 	uint8_t icmp_type; /* PH_LEAD_ICMP_ERROR */
 	uint8_t icmp_code;
-	uint8_t flags;     /* PH_PKT_* */
-	uint32_t nexthop;  /* PH_LEAD_RESOLVE: next hop, host order */
-	uint32_t local;    /* the local address an input packet was sent to, host order */
+	uint8_t flags;    /* PH_PKT_* */
+	uint32_t nexthop; /* PH_LEAD_RESOLVE: next hop, host order */
+	uint32_t local;   /* the local address an input packet was sent to, host order */
 };
 
 /* Offset of the field in struct rte_mbuf; set once by ph_pkt_meta_register(). */

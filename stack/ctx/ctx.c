@@ -19,7 +19,7 @@
 #include "wire/ipv4.h"
 
 #define PH_LOCALS_MAX 4096
-#define PH_FIB_TBL8 256
+#define PH_FIB_TBL8   256
 
 static struct ph_ctx_key
 ctx_key(uint16_t ctx, uint32_t ip)
@@ -40,7 +40,7 @@ ctx_local_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip)
 
 void
 ctx_local_lookup_bulk(const struct ph_host *h, const uint16_t *ctx, const uint32_t *ip,
-		      const struct ph_local **out, unsigned n)
+                      const struct ph_local **out, unsigned n)
 {
 	struct ph_ctx_key keys[64];
 	const void *kp[64];
@@ -106,13 +106,13 @@ nexthop_get(struct ph_host *h, uint16_t ctx, enum ph_nh_kind kind, uint32_t gw, 
 	if (free_slot < 0)
 		return -ENOSPC;
 	h->nexthops[free_slot] = (struct ph_nexthop){
-		.gw = gw, .ifindex = ifindex, .ctx = ctx, .kind = (uint8_t)kind, .used = true};
+	        .gw = gw, .ifindex = ifindex, .ctx = ctx, .kind = (uint8_t)kind, .used = true};
 	return free_slot;
 }
 
 int
 ctx_route_add(struct ph_host *h, uint16_t ctx, uint32_t prefix, uint8_t plen,
-	      enum ph_route_origin origin, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex)
+              enum ph_route_origin origin, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex)
 {
 	struct ph_ctx *c = h->ctxs[ctx];
 	struct ph_route *r;
@@ -134,7 +134,7 @@ ctx_route_add(struct ph_host *h, uint16_t ctx, uint32_t prefix, uint8_t plen,
 	if (rc != 0)
 		return rc;
 	c->routes[c->n_routes++] = (struct ph_route){
-		.prefix = prefix, .plen = plen, .origin = (uint8_t)origin, .nh = (uint16_t)nh};
+	        .prefix = prefix, .plen = plen, .origin = (uint8_t)origin, .nh = (uint16_t)nh};
 	return 0;
 }
 
@@ -147,7 +147,7 @@ local_free(void *p, void *key_data)
 
 static int
 local_add(struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t ifindex, enum ph_local_kind kind,
-	  uint8_t plen)
+          uint8_t plen)
 {
 	struct ph_ctx_key k = ctx_key(ctx, ip);
 	struct ph_local *l;
@@ -159,7 +159,7 @@ local_add(struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t ifindex, enum p
 	if (l == NULL)
 		return -ENOMEM;
 	*l = (struct ph_local){
-		.ip = ip, .ctx = ctx, .ifindex = ifindex, .kind = (uint8_t)kind, .plen = plen};
+	        .ip = ip, .ctx = ctx, .ifindex = ifindex, .kind = (uint8_t)kind, .plen = plen};
 	rc = rte_hash_add_key_data(h->locals, &k, l);
 	if (rc != 0)
 		rte_free(l);
@@ -170,10 +170,10 @@ static int
 ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 {
 	struct rte_fib_conf fc = {
-		.type = RTE_FIB_DIR24_8,
-		.default_nh = PH_NH_NONE,
-		.max_routes = 1 << 16,
-		.dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_2B, .num_tbl8 = PH_FIB_TBL8},
+	        .type = RTE_FIB_DIR24_8,
+	        .default_nh = PH_NH_NONE,
+	        .max_routes = 1 << 16,
+	        .dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_2B, .num_tbl8 = PH_FIB_TBL8},
 	};
 	char name[RTE_MEMZONE_NAMESIZE];
 	struct ph_ctx *c = rte_zmalloc("ph_ctx", sizeof(*c), 0);
@@ -202,17 +202,18 @@ iface_create(struct ph_host *h, const struct ph_conf *conf, unsigned i)
 	struct ph_port *port = &h->ports[ci->port];
 
 	*ifc = (struct ph_iface){
-		.index = (uint16_t)i,
-		.port = (uint16_t)ci->port,
-		.vlan = ci->vlan,
-		.ctx = conf->ctxs[ci->ctx].id,
-		.mtu = ci->mtu,
-		.mac = port->mac,
-		.n_addrs = (uint8_t)ci->n_addrs,
+	        .index = (uint16_t)i,
+	        .port = (uint16_t)ci->port,
+	        .vlan = ci->vlan,
+	        .ctx = conf->ctxs[ci->ctx].id,
+	        .mtu = ci->mtu,
+	        .mac = port->mac,
+	        .n_addrs = (uint8_t)ci->n_addrs,
 	};
 	strlcpy(ifc->name, ci->name, sizeof(ifc->name));
 	for (unsigned a = 0; a < ci->n_addrs; a++)
-		ifc->addrs[a] = (struct ph_ifaddr){.ip = ci->addrs[a].ip, .plen = ci->addrs[a].plen};
+		ifc->addrs[a] =
+		        (struct ph_ifaddr){.ip = ci->addrs[a].ip, .plen = ci->addrs[a].plen};
 	if (ci->vlan == 0) {
 		port->untagged_iface = ifc->index;
 	} else {
@@ -240,17 +241,17 @@ iface_addresses(struct ph_host *h, const struct ph_iface *ifc, char *err, size_t
 		rc = local_add(h, ifc->ctx, ip, ifc->index, PH_LOCAL_UNICAST, plen);
 		if (rc != 0) {
 			snprintf(err, errlen, "interface %s: address: %s", ifc->name,
-				 strerror(-rc));
+			         strerror(-rc));
 			return rc;
 		}
 		/* A second address in a subnet already present adds nothing more. */
 		if (plen < 31)
 			(void)local_add(h, ifc->ctx, ip | ~m, ifc->index, PH_LOCAL_BROADCAST, plen);
 		rc = ctx_route_add(h, ifc->ctx, ip & m, plen, PH_ROUTE_CONNECTED, PH_NH_ONLINK, 0,
-				   ifc->index);
+		                   ifc->index);
 		if (rc != 0 && rc != -EEXIST) {
 			snprintf(err, errlen, "interface %s: connected route: %s", ifc->name,
-				 strerror(-rc));
+			         strerror(-rc));
 			return rc;
 		}
 	}
@@ -259,7 +260,7 @@ iface_addresses(struct ph_host *h, const struct ph_iface *ifc, char *err, size_t
 
 static int
 static_route(struct ph_host *h, const struct ph_conf *conf, const struct ph_conf_ctx *cc,
-	     const struct ph_conf_route *r, char *err, size_t errlen)
+             const struct ph_conf_route *r, char *err, size_t errlen)
 {
 	uint16_t ifindex;
 	int rc;
@@ -270,14 +271,15 @@ static_route(struct ph_host *h, const struct ph_conf *conf, const struct ph_conf
 		const struct ph_nexthop *nh = ctx_route(h, cc->id, r->gw);
 
 		if (nh == NULL || nh->kind != PH_NH_ONLINK) {
-			snprintf(err, errlen, "%s:%d: key 'route': gateway is not on a connected subnet",
-				 conf->path, r->line);
+			snprintf(err, errlen,
+			         "%s:%d: key 'route': gateway is not on a connected subnet",
+			         conf->path, r->line);
 			return -EINVAL;
 		}
 		ifindex = nh->ifindex;
 	}
 	rc = ctx_route_add(h, cc->id, r->prefix, r->plen, PH_ROUTE_STATIC,
-			   r->gw ? PH_NH_GATEWAY : PH_NH_ONLINK, r->gw, ifindex);
+	                   r->gw ? PH_NH_GATEWAY : PH_NH_ONLINK, r->gw, ifindex);
 	if (rc == -EEXIST)
 		rc = 0; /* the same prefix as a connected route: the connected one stays */
 	if (rc != 0)
@@ -289,17 +291,17 @@ int
 ctx_build(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errlen)
 {
 	struct rte_hash_parameters hp = {
-		.name = "ph_locals",
-		.entries = PH_LOCALS_MAX,
-		.key_len = sizeof(struct ph_ctx_key),
-		.hash_func = rte_jhash,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	        .name = "ph_locals",
+	        .entries = PH_LOCALS_MAX,
+	        .key_len = sizeof(struct ph_ctx_key),
+	        .hash_func = rte_jhash,
+	        .socket_id = SOCKET_ID_ANY,
+	        .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct rte_hash_rcu_config rcu = {
-		.v = h->qsbr,
-		.mode = RTE_HASH_QSBR_MODE_DQ,
-		.free_key_data_func = local_free,
+	        .v = h->qsbr,
+	        .mode = RTE_HASH_QSBR_MODE_DQ,
+	        .free_key_data_func = local_free,
 	};
 	int rc;
 
@@ -317,7 +319,7 @@ ctx_build(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errle
 		rc = ctx_create(h, &conf->ctxs[i]);
 		if (rc != 0) {
 			snprintf(err, errlen, "context %s: FIB: %s", conf->ctxs[i].name,
-				 rte_strerror(-rc));
+			         rte_strerror(-rc));
 			return rc;
 		}
 	}
@@ -327,7 +329,7 @@ ctx_build(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errle
 		rc = iface_create(h, conf, i);
 		if (rc != 0) {
 			snprintf(err, errlen, "interface %s: %s", conf->ifaces[i].name,
-				 strerror(-rc));
+			         strerror(-rc));
 			return rc;
 		}
 	}
@@ -338,7 +340,7 @@ ctx_build(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errle
 	for (unsigned i = 0; i < conf->n_ctxs; i++)
 		for (unsigned r = 0; r < conf->ctxs[i].n_routes; r++)
 			if ((rc = static_route(h, conf, &conf->ctxs[i], &conf->ctxs[i].routes[r],
-					       err, errlen)) != 0)
+			                       err, errlen)) != 0)
 				return rc;
 	return 0;
 }

@@ -28,11 +28,11 @@
 struct ph_host;
 struct rte_fib;
 
-#define PH_MAX_IFACES PH_CONF_MAX_IFACES
-#define PH_MAX_CTX PH_CONF_MAX_CTX
+#define PH_MAX_IFACES   PH_CONF_MAX_IFACES
+#define PH_MAX_CTX      PH_CONF_MAX_CTX
 #define PH_MAX_NEXTHOPS 4096
-#define PH_IFACE_NONE UINT16_MAX
-#define PH_NH_NONE 0 /* next-hop index 0 means "no route" */
+#define PH_IFACE_NONE   UINT16_MAX
+#define PH_NH_NONE      0 /* next-hop index 0 means "no route" */
 
 struct ph_ifaddr {
 	uint32_t ip; /* host order */
@@ -41,10 +41,10 @@ struct ph_ifaddr {
 
 struct ph_iface {
 	uint16_t index;
-	uint16_t port;  /* index in host->ports */
-	uint16_t vlan;  /* 0 when untagged */
-	uint16_t ctx;   /* context number */
-	uint16_t mtu;   /* largest IPv4 datagram it sends */
+	uint16_t port; /* index in host->ports */
+	uint16_t vlan; /* 0 when untagged */
+	uint16_t ctx;  /* context number */
+	uint16_t mtu;  /* largest IPv4 datagram it sends */
 	struct rte_ether_addr mac;
 	char name[PH_NAME_LEN];
 	struct ph_ifaddr addrs[PH_CONF_MAX_ADDRS];
@@ -72,7 +72,7 @@ enum ph_nh_kind {
 
 /* A next hop, immutable once published; FIB entries hold its index. */
 struct ph_nexthop {
-	uint32_t gw;      /* PH_NH_GATEWAY */
+	uint32_t gw; /* PH_NH_GATEWAY */
 	uint16_t ifindex;
 	uint16_t ctx;
 	uint8_t kind;
@@ -118,7 +118,7 @@ void ctx_destroy(struct ph_host *h);
 const struct ph_local *ctx_local_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip);
 /* Bulk form: OUT[i] for (CTX[i], IP[i]); N <= 64. */
 void ctx_local_lookup_bulk(const struct ph_host *h, const uint16_t *ctx, const uint32_t *ip,
-			   const struct ph_local **out, unsigned n);
+                           const struct ph_local **out, unsigned n);
 
 /* The next hop for DST in context CTX, or NULL when there is no route. Any lcore. */
 const struct ph_nexthop *ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst);
@@ -129,6 +129,6 @@ uint32_t ctx_iface_source(const struct ph_host *h, uint16_t ifindex, uint32_t ds
 
 /* Add a route to a context (lead core). 0 or -errno. */
 int ctx_route_add(struct ph_host *h, uint16_t ctx, uint32_t prefix, uint8_t plen,
-		  enum ph_route_origin origin, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex);
+                  enum ph_route_origin origin, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex);
 
 #endif

@@ -112,7 +112,7 @@ eth_flatten(struct ph_lcore *lc, struct rte_mbuf *m)
 
 void
 eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
-	   const struct rte_ether_addr *dst, uint16_t type)
+           const struct rte_ether_addr *dst, uint16_t type)
 {
 	struct ph_host *h = lc->host;
 	const struct ph_iface *ifc = ph_iface(h, ifindex);
@@ -154,8 +154,8 @@ eth_tx_init(struct ph_lcore *lc)
 
 	for (uint16_t p = 0; p < h->n_ports; p++) {
 		struct rte_eth_dev_tx_buffer *b =
-			rte_zmalloc_socket("ph_txb", RTE_ETH_TX_BUFFER_SIZE(PH_BURST), 0,
-					   rte_lcore_to_socket_id(lc->lcore_id));
+		        rte_zmalloc_socket("ph_txb", RTE_ETH_TX_BUFFER_SIZE(PH_BURST), 0,
+		                           rte_lcore_to_socket_id(lc->lcore_id));
 
 		if (b == NULL)
 			return -ENOMEM;

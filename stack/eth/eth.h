@@ -25,7 +25,7 @@ void eth_input(struct ph_lcore *lc, struct ph_port *port, struct rte_mbuf **pkts
  * ethertype TYPE. Consumes M: queued, or dropped and counted.
  */
 void eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
-		const struct rte_ether_addr *dst, uint16_t type);
+                const struct rte_ether_addr *dst, uint16_t type);
 
 /* Allocate the lcore's TX buffers (one per port); 0 or -ENOMEM. */
 int eth_tx_init(struct ph_lcore *lc);

@@ -30,12 +30,12 @@
 #include "icmp/icmp.h"
 #include "ipv4/ipv4.h"
 
-#define POOL_CACHE 256
-#define TO_LEAD_RING 1024
-#define LEAD_MBOX_RING 64
+#define POOL_CACHE           256
+#define TO_LEAD_RING         1024
+#define LEAD_MBOX_RING       64
 #define FRAG_EXPIRE_EVERY_MS 100
 /* Empty iterations before an idle lcore starts to sleep. */
-#define IDLE_SPIN 256
+#define IDLE_SPIN    256
 #define EAL_MAX_ARGS 128
 
 static int __attribute__((format(printf, 4, 5)))
@@ -62,7 +62,8 @@ host_eal_init(const struct ph_conf *conf, const char *argv0, char *err, size_t e
 	argv[argc++] = (char *)(uintptr_t)argv0;
 	for (char *t = strtok_r(args, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
 		if (argc >= EAL_MAX_ARGS - 2 * PH_CONF_MAX_PORTS - 3)
-			return host_err(err, errlen, -E2BIG, "%s: [eal] args: too many", conf->path);
+			return host_err(err, errlen, -E2BIG, "%s: [eal] args: too many",
+			                conf->path);
 		argv[argc++] = t;
 	}
 	if (conf->lcores[0] != '\0') {
@@ -76,7 +77,7 @@ host_eal_init(const struct ph_conf *conf, const char *argv0, char *err, size_t e
 	argv[argc] = NULL;
 	if (rte_eal_init(argc, argv) < 0)
 		return host_err(err, errlen, -rte_errno, "EAL: %s (arguments from %s, [eal])",
-				rte_strerror(rte_errno), conf->path);
+		                rte_strerror(rte_errno), conf->path);
 	return 0;
 }
 
@@ -104,9 +105,10 @@ host_lcores(struct ph_host *h)
 
 	h->n_lcores = (uint16_t)rte_lcore_count();
 	h->n_workers = h->n_lcores == 1 ? 1 : (uint16_t)(h->n_lcores - 1);
-	RTE_LCORE_FOREACH(id) {
-		struct ph_lcore *lc = rte_zmalloc_socket("ph_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE,
-							 rte_lcore_to_socket_id(id));
+	RTE_LCORE_FOREACH(id)
+	{
+		struct ph_lcore *lc = rte_zmalloc_socket(
+		        "ph_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE, rte_lcore_to_socket_id(id));
 
 		if (lc == NULL)
 			return -ENOMEM;
@@ -150,26 +152,27 @@ host_lcore_init(struct ph_host *h, struct ph_lcore *lc, char *err, size_t errlen
 
 	if ((rc = eth_tx_init(lc)) != 0)
 		return host_err(err, errlen, rc, "lcore %u: TX buffers: %s", lc->lcore_id,
-				strerror(-rc));
+		                strerror(-rc));
 	if (!lc->is_lead) {
 		snprintf(name, sizeof(name), "ph_to_lead_%u", lc->index);
-		lc->to_lead = rte_ring_create(name, TO_LEAD_RING, rte_lcore_to_socket_id(lc->lcore_id),
-					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		lc->to_lead =
+		        rte_ring_create(name, TO_LEAD_RING, rte_lcore_to_socket_id(lc->lcore_id),
+		                        RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (lc->to_lead == NULL)
 			return host_err(err, errlen, -rte_errno, "lcore %u: ring: %s", lc->lcore_id,
-					rte_strerror(rte_errno));
+			                rte_strerror(rte_errno));
 	}
 	if (lc->is_worker) {
 		rc = ipv4_frag_init(lc, c->frag_max_datagrams, c->frag_timeout_ms, h->tsc_hz);
 		if (rc != 0)
 			return host_err(err, errlen, rc, "lcore %u: reassembly table: %s",
-					lc->lcore_id, strerror(-rc));
+			                lc->lcore_id, strerror(-rc));
 	}
 	if (lc->is_lead && (rc = lead_init(lc)) != 0)
 		return host_err(err, errlen, rc, "lead lcore: neighbour table: %s", strerror(-rc));
 	if (rte_rcu_qsbr_thread_register(h->qsbr, lc->index) != 0)
 		return host_err(err, errlen, -rte_errno, "lcore %u: RCU: %s", lc->lcore_id,
-				rte_strerror(rte_errno));
+		                rte_strerror(rte_errno));
 	return 0;
 }
 
@@ -193,23 +196,23 @@ host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errl
 	for (unsigned i = 0; i < conf->n_ports; i++) {
 		const struct ph_conf_port *cp = &conf->ports[i];
 		struct ph_port_setup s = {
-			.name = cp->name,
-			.device = cp->device,
-			.is_pci = cp->is_pci,
-			.n_rxq = cp->queues ? cp->queues : h->n_workers,
-			.n_txq = h->n_lcores,
-			.rx_desc = cp->rx_desc,
-			.tx_desc = cp->tx_desc,
-			.mtu = cp->mtu,
-			.pool = h->pool,
-			.rss_key = &key,
+		        .name = cp->name,
+		        .device = cp->device,
+		        .is_pci = cp->is_pci,
+		        .n_rxq = cp->queues ? cp->queues : h->n_workers,
+		        .n_txq = h->n_lcores,
+		        .rx_desc = cp->rx_desc,
+		        .tx_desc = cp->tx_desc,
+		        .mtu = cp->mtu,
+		        .pool = h->pool,
+		        .rss_key = &key,
 		};
 		int rc;
 
 		if (s.n_rxq > h->n_workers)
 			return host_err(err, errlen, -EINVAL,
-					"%s:%d: key 'queues': %u is more than the %u worker lcores",
-					conf->path, cp->line, s.n_rxq, h->n_workers);
+			                "%s:%d: key 'queues': %u is more than the %u worker lcores",
+			                conf->path, cp->line, s.n_rxq, h->n_workers);
 		h->ports[i].index = (uint16_t)i;
 		rc = ph_port_open(&h->ports[i], &s, err, errlen);
 		if (rc != 0)
@@ -221,7 +224,7 @@ host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errl
 
 int
 ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv0, char *err,
-	      size_t errlen)
+              size_t errlen)
 {
 	struct ph_host *h;
 	size_t qs;
@@ -240,21 +243,21 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 	if ((rc = host_lcores(h)) != 0)
 		return host_err(err, errlen, rc, "lcores: %s", strerror(-rc));
 	h->pool = rte_pktmbuf_pool_create("ph_pool", host_pool_size(h, conf), POOL_CACHE, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	                                  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (h->pool == NULL)
 		return host_err(err, errlen, -rte_errno,
-				"packet pool of %u mbufs: %s (set [host] mbufs, or give EAL more "
-				"memory with -m)",
-				host_pool_size(h, conf), rte_strerror(rte_errno));
+		                "packet pool of %u mbufs: %s (set [host] mbufs, or give EAL more "
+		                "memory with -m)",
+		                host_pool_size(h, conf), rte_strerror(rte_errno));
 	qs = rte_rcu_qsbr_get_memsize(h->n_lcores);
 	h->qsbr = rte_zmalloc("ph_qsbr", qs, RTE_CACHE_LINE_SIZE);
 	if (h->qsbr == NULL || rte_rcu_qsbr_init(h->qsbr, h->n_lcores) != 0)
 		return host_err(err, errlen, -ENOMEM, "RCU state: out of memory");
-	h->lead_mbox = rte_ring_create("ph_lead_mbox", LEAD_MBOX_RING, SOCKET_ID_ANY,
-				       RING_F_SC_DEQ);
+	h->lead_mbox =
+	        rte_ring_create("ph_lead_mbox", LEAD_MBOX_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (h->lead_mbox == NULL)
 		return host_err(err, errlen, -rte_errno, "lead mailbox: %s",
-				rte_strerror(rte_errno));
+		                rte_strerror(rte_errno));
 	if ((rc = host_ports(h, conf, err, errlen)) != 0)
 		return rc;
 	if ((rc = ctx_build(h, conf, err, errlen)) != 0)
@@ -308,8 +311,8 @@ lcore_loop(void *arg)
 				/* A port may have more RX queues than there are workers. */
 				for (uint16_t q = lc->rxq; q < port->n_rxq; q += h->n_workers) {
 					struct rte_mbuf *pkts[PH_BURST];
-					uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts,
-								      PH_BURST);
+					uint16_t n =
+					        rte_eth_rx_burst(port->port_id, q, pkts, PH_BURST);
 
 					if (n > 0) {
 						eth_input(lc, port, pkts, n);
@@ -409,7 +412,7 @@ ph_host_finish(struct ph_host *h, FILE *out)
 	in_use = rte_mempool_in_use_count(h->pool);
 	host_print_counters(h, out);
 	fprintf(out, "mempool %s: %u of %u mbufs in use after shutdown\n", h->pool->name, in_use,
-		h->pool->size);
+	        h->pool->size);
 	if (in_use != 0) {
 		fprintf(out, "error: %u mbufs leaked\n", in_use);
 		rc = 1;

@@ -16,7 +16,7 @@ struct ph_host;
 
 /* Start EAL and build the host. 0, or -errno with a message in ERR. */
 int ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv0, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 /* Run every lcore's loop; the calling thread is the lead. Returns when stopped. */
 int ph_host_run(struct ph_host *h);

@@ -27,8 +27,8 @@ lead_publish(void *arg, uint16_t ctx, uint32_t ip, const struct rte_ether_addr *
 	struct ph_lcore *lead = arg;
 
 	if (neigh_pub_set(lead->host, ctx, ip, mac) != 0)
-		RTE_LOG(WARNING, USER1, "neighbour %u.%u.%u.%u: published table full\n",
-			ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+		RTE_LOG(WARNING, USER1, "neighbour %u.%u.%u.%u: published table full\n", ip >> 24,
+		        (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
 static void
@@ -41,7 +41,7 @@ lead_unpublish(void *arg, uint16_t ctx, uint32_t ip)
 
 static void
 lead_solicit(void *arg, uint16_t ctx, uint16_t ifindex, uint32_t ip,
-	     const struct rte_ether_addr *dst)
+             const struct rte_ether_addr *dst)
 {
 	(void)ctx; /* the interface belongs to it */
 	arp_solicit(arg, ifindex, ip, dst);
@@ -60,11 +60,11 @@ lead_drop(void *arg, struct rte_mbuf *m, enum ph_drop why)
 }
 
 static const struct neigh_ops lead_neigh_ops = {
-	.publish = lead_publish,
-	.unpublish = lead_unpublish,
-	.solicit = lead_solicit,
-	.transmit = lead_transmit,
-	.drop = lead_drop,
+        .publish = lead_publish,
+        .unpublish = lead_unpublish,
+        .solicit = lead_solicit,
+        .transmit = lead_transmit,
+        .drop = lead_drop,
 };
 
 int
@@ -72,13 +72,13 @@ lead_init(struct ph_lcore *lead)
 {
 	const struct ph_conf_host *c = &lead->host->conf->host;
 	struct neigh_params p = {
-		.max_entries = c->neigh_max,
-		.max_pending = c->neigh_queue,
-		.max_pending_total = c->neigh_queue_total,
-		.reachable_ms = c->neigh_reachable_ms,
-		.retrans_ms = c->neigh_retrans_ms,
-		.mcast_probes = c->neigh_mcast_probes,
-		.ucast_probes = c->neigh_ucast_probes,
+	        .max_entries = c->neigh_max,
+	        .max_pending = c->neigh_queue,
+	        .max_pending_total = c->neigh_queue_total,
+	        .reachable_ms = c->neigh_reachable_ms,
+	        .retrans_ms = c->neigh_retrans_ms,
+	        .mcast_probes = c->neigh_mcast_probes,
+	        .ucast_probes = c->neigh_ucast_probes,
 	};
 	struct ph_lead *l = calloc(1, sizeof(*l));
 
@@ -120,7 +120,7 @@ lead_dispatch(struct ph_lcore *lead, struct rte_mbuf *m)
 		break;
 	case PH_LEAD_RESOLVE:
 		neigh_resolve(lead->lead->neigh, meta->ctx, meta->ifindex, meta->nexthop, m,
-			      lead->now_ms);
+		              lead->now_ms);
 		break;
 	case PH_LEAD_ICMP_ERROR:
 		icmp_error(lead, m);
@@ -152,7 +152,7 @@ lead_mbox_poll(struct ph_lcore *lead)
 		int expect = REQ_PENDING;
 
 		if (!__atomic_compare_exchange_n(&r->state, &expect, REQ_RUNNING, false,
-						 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		                                 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
 			free(r); /* the caller gave up: the request is ours to free */
 			continue;
 		}
@@ -187,9 +187,9 @@ lead_call(struct ph_host *h, lead_call_fn fn, void *arg, unsigned timeout_ms)
 			int expect = REQ_PENDING;
 
 			if (__atomic_compare_exchange_n(&r->state, &expect, REQ_ABANDONED, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				return -ETIMEDOUT; /* the lead frees it */
-			continue; /* it started meanwhile: wait for the end */
+			continue;                  /* it started meanwhile: wait for the end */
 		}
 		nanosleep(&tick, NULL);
 		waited_us += 200;

@@ -75,7 +75,8 @@ ctr_sum(const struct ph_host *h, int lcore, size_t off)
 
 	for (uint16_t i = 0; i < h->n_lcores; i++)
 		if (lcore < 0 || lcore == i)
-			sum += ph_ctr_read((const uint64_t *)((const char *)&h->lcores[i]->ctr + off));
+			sum += ph_ctr_read(
+			        (const uint64_t *)((const char *)&h->lcores[i]->ctr + off));
 	return sum;
 }
 
@@ -89,7 +90,7 @@ cmd_stats(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	for (unsigned m = 1; m < PH_MIB_MAX; m++)
 		rte_tel_data_add_dict_u64(d, ph_mib_names[m],
-					  ctr_sum(h, lc, offsetof(struct ph_counters, mib[m])));
+		                          ctr_sum(h, lc, offsetof(struct ph_counters, mib[m])));
 	return 0;
 }
 
@@ -103,7 +104,7 @@ cmd_drops(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	for (unsigned r = 1; r < PH_DROP_MAX; r++)
 		rte_tel_data_add_dict_u64(d, ph_drop_names[r],
-					  ctr_sum(h, lc, offsetof(struct ph_counters, drop[r])));
+		                          ctr_sum(h, lc, offsetof(struct ph_counters, drop[r])));
 	return 0;
 }
 
@@ -116,7 +117,7 @@ cmd_info(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "config", h->conf->path);
 	rte_tel_data_add_dict_int(d, "pid", getpid());
 	rte_tel_data_add_dict_u64(d, "uptime_ms",
-				  (rte_rdtsc() - h->start_tsc) / (h->tsc_hz / 1000));
+	                          (rte_rdtsc() - h->start_tsc) / (h->tsc_hz / 1000));
 	rte_tel_data_add_dict_int(d, "lcores", h->n_lcores);
 	rte_tel_data_add_dict_int(d, "workers", h->n_workers);
 	rte_tel_data_add_dict_int(d, "ports", h->n_ports);
@@ -137,9 +138,10 @@ cmd_lcore(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "index", lc->index);
 	rte_tel_data_add_dict_int(d, "lcore_id", (int)lc->lcore_id);
-	rte_tel_data_add_dict_string(d, "role", lc->is_lead && lc->is_worker ? "lead+worker"
-						: lc->is_lead			? "lead"
-										: "worker");
+	rte_tel_data_add_dict_string(d, "role",
+	                             lc->is_lead && lc->is_worker ? "lead+worker"
+	                             : lc->is_lead                ? "lead"
+	                                                          : "worker");
 	rte_tel_data_add_dict_int(d, "rxq", lc->rxq == PH_NO_QUEUE ? -1 : lc->rxq);
 	rte_tel_data_add_dict_int(d, "txq", lc->txq);
 	rte_tel_data_add_dict_u64(d, "frames_in", ph_ctr_read(&lc->ctr.mib[PH_MIB_ethInFrames]));
@@ -188,8 +190,8 @@ cmd_port(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "tx_queues", p->n_txq);
 	rte_tel_data_add_dict_string(d, "rss", p->rss.hw ? "hardware" : "software");
 	snprintf(buf, sizeof(buf), "%s%s%s%s", p->ol.tx_ip_csum ? "tx-ip " : "",
-		 p->ol.tx_udp_csum ? "tx-udp " : "", p->ol.tx_tcp_csum ? "tx-tcp " : "",
-		 p->ol.tx_multiseg ? "tx-multiseg" : "");
+	         p->ol.tx_udp_csum ? "tx-udp " : "", p->ol.tx_tcp_csum ? "tx-tcp " : "",
+	         p->ol.tx_multiseg ? "tx-multiseg" : "");
 	rte_tel_data_add_dict_string(d, "offloads", buf);
 	if (rte_eth_stats_get(p->port_id, &st) == 0) {
 		rte_tel_data_add_dict_u64(d, "rx_packets", st.ipackets);
@@ -280,9 +282,9 @@ cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		ip_str(rt->prefix, a, sizeof(a));
 		ip_str(nh->gw, gw, sizeof(gw));
 		snprintf(val, sizeof(val), "%s/%u %s%s%s dev %s", a, rt->plen,
-			 rt->origin == PH_ROUTE_CONNECTED ? "connected" : "static",
-			 nh->kind == PH_NH_GATEWAY ? " via " : "",
-			 nh->kind == PH_NH_GATEWAY ? gw : "", h->ifaces[nh->ifindex].name);
+		         rt->origin == PH_ROUTE_CONNECTED ? "connected" : "static",
+		         nh->kind == PH_NH_GATEWAY ? " via " : "",
+		         nh->kind == PH_NH_GATEWAY ? gw : "", h->ifaces[nh->ifindex].name);
 		rte_tel_data_add_dict_string(d, key, val);
 	}
 	return 0;
@@ -338,9 +340,9 @@ cmd_neigh(struct ph_host *h, const char *params, struct rte_tel_data *d)
 			mac_str(&e->mac, mac, sizeof(mac));
 		snprintf(key, sizeof(key), "n%u", i);
 		snprintf(val, sizeof(val), "%s %s %s %s %s %" PRIu64, ip, mac,
-			 neigh_state_name(e->state), h->ifaces[e->ifindex].name,
-			 ctx_name(h, e->ctx),
-			 e->confirmed_ms ? pg->now_ms - e->confirmed_ms : (uint64_t)0);
+		         neigh_state_name(e->state), h->ifaces[e->ifindex].name,
+		         ctx_name(h, e->ctx),
+		         e->confirmed_ms ? pg->now_ms - e->confirmed_ms : (uint64_t)0);
 		rte_tel_data_add_dict_string(d, key, val);
 	}
 	free(pg);
@@ -400,7 +402,7 @@ ph_telemetry_register(struct ph_host *h)
 	if (tel_registered)
 		return 0;
 #define TEL_REG(name, path, help)                                                                  \
-	if (rte_telemetry_register_cmd(path, tel_##name, help) != 0)                              \
+	if (rte_telemetry_register_cmd(path, tel_##name, help) != 0)                               \
 		return -EINVAL;
 	TEL_COMMANDS(TEL_REG)
 #undef TEL_REG

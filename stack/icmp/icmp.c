@@ -33,11 +33,11 @@ icmp_echo_reply(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t hl)
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	struct ph_pkt_meta *meta = ph_pkt_meta(m);
 	struct ipv4_out o = {
-		.src = meta->local,
-		.dst = rte_be_to_cpu_32(ip->src_addr),
-		.ctx = meta->ctx,
-		.proto = IPPROTO_ICMP,
-		.tos = ip->type_of_service,
+	        .src = meta->local,
+	        .dst = rte_be_to_cpu_32(ip->src_addr),
+	        .ctx = meta->ctx,
+	        .proto = IPPROTO_ICMP,
+	        .tos = ip->type_of_service,
 	};
 	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, hl);
 	uint16_t old, new, csum;
@@ -153,11 +153,11 @@ icmp_error(struct ph_lcore *lead, struct rte_mbuf *m)
 	struct ph_pkt_meta *meta = ph_pkt_meta(m);
 	uint32_t quote = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)ICMP_ERR_QUOTE_MAX);
 	struct ipv4_out o = {
-		.src = meta->local,
-		.dst = rte_be_to_cpu_32(ip->src_addr),
-		.ctx = meta->ctx,
-		.proto = IPPROTO_ICMP,
-		.tos = ICMP_ERR_TOS,
+	        .src = meta->local,
+	        .dst = rte_be_to_cpu_32(ip->src_addr),
+	        .ctx = meta->ctx,
+	        .proto = IPPROTO_ICMP,
+	        .tos = ICMP_ERR_TOS,
 	};
 	uint8_t type = meta->icmp_type;
 	struct rte_mbuf *e;

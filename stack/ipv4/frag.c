@@ -24,11 +24,11 @@ frag_ms_to_tsc(uint32_t ms, uint64_t tsc_hz)
 int
 ipv4_frag_init(struct ph_lcore *lc, uint32_t max_datagrams, uint32_t timeout_ms, uint64_t tsc_hz)
 {
-	uint32_t buckets = rte_align32pow2((max_datagrams + FRAG_BUCKET_ENTRIES - 1) /
-					   FRAG_BUCKET_ENTRIES);
+	uint32_t buckets =
+	        rte_align32pow2((max_datagrams + FRAG_BUCKET_ENTRIES - 1) / FRAG_BUCKET_ENTRIES);
 
 	lc->frag_tbl = rte_ip_frag_table_create(buckets, FRAG_BUCKET_ENTRIES, max_datagrams,
-						frag_ms_to_tsc(timeout_ms, tsc_hz), SOCKET_ID_ANY);
+	                                        frag_ms_to_tsc(timeout_ms, tsc_hz), SOCKET_ID_ANY);
 	if (lc->frag_tbl == NULL)
 		return -ENOMEM;
 	lc->frag_dr.cnt = 0;
@@ -56,7 +56,7 @@ ipv4_reassemble(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 	m->l2_len = 0;
 	m->l3_len = r->hdr_len;
 	whole = rte_ipv4_frag_reassemble_packet(lc->frag_tbl, &lc->frag_dr, m, lc->now_tsc,
-						rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *));
+	                                        rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *));
 	frag_reap(lc, before);
 	if (whole != NULL)
 		ph_mib(lc, PH_MIB_ipReasmOKs);

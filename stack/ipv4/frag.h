@@ -31,6 +31,6 @@ struct rte_mbuf;
  * the fragment is held, or was discarded and counted.
  */
 struct rte_mbuf *ipv4_reassemble(struct ph_lcore *lc, struct rte_mbuf *m,
-				 const struct ipv4_repr *r);
+                                 const struct ipv4_repr *r);
 
 #endif

@@ -102,7 +102,7 @@ ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		enum ph_drop why;
 
 		why = ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				 rte_pktmbuf_pkt_len(m), ipv4_rx_csum(m), r);
+		                 rte_pktmbuf_pkt_len(m), ipv4_rx_csum(m), r);
 		if (why == PH_DROP_NONE && ipv4_is_martian_src(r->src))
 			why = PH_DROP_IP_MARTIAN_SRC;
 		if (why == PH_DROP_NONE && ipv4_is_martian_dst(r->dst))

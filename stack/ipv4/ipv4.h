@@ -31,7 +31,7 @@ struct ipv4_out {
 	uint16_t ctx;
 	uint8_t proto;
 	uint8_t tos;
-	uint8_t ttl;  /* 0: the default (64) */
+	uint8_t ttl; /* 0: the default (64) */
 	bool df;
 };
 
@@ -44,12 +44,11 @@ int ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *
 
 /* Send M (data at a complete IPv4 header) to NEXTHOP on IFINDEX, resolving its
  * link-layer address (on this lcore when published, else via the lead core). */
-void ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
-		       uint32_t nexthop);
+void ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop);
 
 /* Per-lcore reassembly table: create, expire old datagrams, destroy. */
 int ipv4_frag_init(struct ph_lcore *lc, uint32_t max_datagrams, uint32_t timeout_ms,
-		   uint64_t tsc_hz);
+                   uint64_t tsc_hz);
 void ipv4_frag_expire(struct ph_lcore *lc);
 void ipv4_frag_fini(struct ph_lcore *lc);
 

@@ -71,8 +71,7 @@ ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex, uin
 }
 
 static int
-ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *ifc,
-	      uint32_t nexthop)
+ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *ifc, uint32_t nexthop)
 {
 	struct ph_host *h = lc->host;
 	const struct ph_port *port = ph_iface_port(h, ifc);
@@ -114,14 +113,14 @@ ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
 	ifc = ph_iface(h, nh->ifindex);
 	nexthop = nh->kind == PH_NH_GATEWAY ? nh->gw : o->dst;
 	r = (struct ipv4_repr){
-		.src = o->src ? o->src : ctx_iface_source(h, nh->ifindex, o->dst),
-		.dst = o->dst,
-		.hdr_len = IPV4_MIN_HDR,
-		.id = lc->ip_id++,
-		.proto = o->proto,
-		.ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL,
-		.tos = o->tos,
-		.df = o->df,
+	        .src = o->src ? o->src : ctx_iface_source(h, nh->ifindex, o->dst),
+	        .dst = o->dst,
+	        .hdr_len = IPV4_MIN_HDR,
+	        .id = lc->ip_id++,
+	        .proto = o->proto,
+	        .ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL,
+	        .tos = o->tos,
+	        .df = o->df,
 	};
 	if (r.src == 0) {
 		ph_drop(lc, m, PH_DROP_IP_NO_SOURCE);

@@ -18,11 +18,11 @@
 #define ARP_PKT_LEN 28
 
 struct arp_repr {
-	uint16_t op;                /* RTE_ARP_OP_REQUEST or RTE_ARP_OP_REPLY */
-	struct rte_ether_addr sha;  /* sender hardware address */
-	struct rte_ether_addr tha;  /* target hardware address */
-	uint32_t spa;               /* sender protocol address, host order */
-	uint32_t tpa;               /* target protocol address, host order */
+	uint16_t op;               /* RTE_ARP_OP_REQUEST or RTE_ARP_OP_REPLY */
+	struct rte_ether_addr sha; /* sender hardware address */
+	struct rte_ether_addr tha; /* target hardware address */
+	uint32_t spa;              /* sender protocol address, host order */
+	uint32_t tpa;              /* target protocol address, host order */
 };
 
 /*

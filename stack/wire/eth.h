@@ -17,9 +17,9 @@
 struct eth_repr {
 	struct rte_ether_addr dst;
 	struct rte_ether_addr src;
-	uint16_t type;     /* ethertype of the payload, host order */
-	uint16_t vlan;     /* 802.1Q VLAN id, 0 when untagged */
-	uint16_t hdr_len;  /* 14, or 18 with one tag */
+	uint16_t type;    /* ethertype of the payload, host order */
+	uint16_t vlan;    /* 802.1Q VLAN id, 0 when untagged */
+	uint16_t hdr_len; /* 14, or 18 with one tag */
 };
 
 /*
@@ -57,7 +57,7 @@ eth_parse(const uint8_t *buf, uint32_t len, struct eth_repr *r)
 /* Write an Ethernet header (with a tag when VLAN != 0) at BUF; returns its length. */
 static inline uint16_t
 eth_emit(uint8_t *buf, const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
-	 uint16_t vlan, uint16_t type)
+         uint16_t vlan, uint16_t type)
 {
 	uint16_t be;
 

@@ -42,8 +42,8 @@ enum {
 struct icmp_repr {
 	uint8_t type;
 	uint8_t code;
-	uint16_t csum;  /* as on the wire */
-	uint32_t rest;  /* bytes 4..7 as on the wire: id/seq for echo, MTU for frag-needed */
+	uint16_t csum; /* as on the wire */
+	uint32_t rest; /* bytes 4..7 as on the wire: id/seq for echo, MTU for frag-needed */
 };
 
 /*
@@ -66,8 +66,8 @@ icmp_parse(const uint8_t *buf, uint32_t len, struct icmp_repr *r)
 static inline int
 icmp_is_error(uint8_t type)
 {
-	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH ||
-	       type == ICMP_REDIRECT || type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
+	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
 }
 
 #endif

@@ -16,10 +16,10 @@
 
 #include "core/counters.h"
 
-#define IPV4_MIN_HDR 20
-#define IPV4_MAX_HDR 60
-#define IPV4_MAX_LEN 65535
-#define IPV4_BCAST 0xffffffffu
+#define IPV4_MIN_HDR     20
+#define IPV4_MAX_HDR     60
+#define IPV4_MAX_LEN     65535
+#define IPV4_BCAST       0xffffffffu
 #define IPV4_DEFAULT_TTL 64
 
 /* Receive-side checksum knowledge, from the NIC's offload flags. */
@@ -30,11 +30,11 @@ enum ipv4_csum_state {
 };
 
 struct ipv4_repr {
-	uint32_t src, dst;   /* host order */
-	uint16_t hdr_len;    /* bytes, 20..60 */
-	uint16_t total_len;  /* bytes, header included */
+	uint32_t src, dst;  /* host order */
+	uint16_t hdr_len;   /* bytes, 20..60 */
+	uint16_t total_len; /* bytes, header included */
 	uint16_t id;
-	uint16_t frag_off;   /* bytes */
+	uint16_t frag_off; /* bytes */
 	uint8_t proto;
 	uint8_t ttl;
 	uint8_t tos;
@@ -51,7 +51,7 @@ struct ipv4_repr {
  */
 static inline enum ph_drop
 ipv4_parse(const uint8_t *buf, uint32_t avail, uint32_t pkt_len, enum ipv4_csum_state csum,
-	   struct ipv4_repr *r)
+           struct ipv4_repr *r)
 {
 	uint16_t v16;
 	uint32_t v32;
@@ -129,7 +129,7 @@ ipv4_emit(uint8_t *buf, const struct ipv4_repr *r, bool csum_by_nic)
 	v16 = rte_cpu_to_be_16(r->id);
 	memcpy(buf + 4, &v16, 2);
 	v16 = (uint16_t)((r->df ? RTE_IPV4_HDR_DF_FLAG : 0) | (r->mf ? RTE_IPV4_HDR_MF_FLAG : 0) |
-			 (r->frag_off / RTE_IPV4_HDR_OFFSET_UNITS));
+	                 (r->frag_off / RTE_IPV4_HDR_OFFSET_UNITS));
 	v16 = rte_cpu_to_be_16(v16);
 	memcpy(buf + 6, &v16, 2);
 	buf[8] = r->ttl;

@@ -1,0 +1,84 @@
+#!/bin/bash
+# `make run`: polyhostd with config/demo.ini on a net_tap port inside a network
+# namespace made for the demo; the Linux kernel in that namespace is the peer
+# (ARP, ping, fragmented ping), phctl reports what the host saw, then SIGTERM,
+# the shutdown counters, and the namespace is removed.
+# Usage: demo.sh BUILD_DIR
+set -u
+BUILD=$(realpath "${1:-build}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CONF=$ROOT/config/demo.ini
+NS=ph-demo-$$
+LOG=/tmp/ph-demo-$$.log
+PREFIX=polyhost-demo
+PID=
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: needs root (network namespaces, tap devices)" >&2
+	exit 1
+fi
+cleanup() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill -TERM "$PID"
+		for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$PID" 2>/dev/null
+	fi
+	ip netns del "$NS" 2>/dev/null
+	rm -f "$LOG"
+}
+trap cleanup EXIT
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+nsx() { ip netns exec "$NS" "$@"; }
+phctl() { "$BUILD/apps/phctl" -p "$PREFIX" "$@"; }
+
+say "starting polyhostd -c config/demo.ini in network namespace $NS"
+ip netns add "$NS"
+nsx ip link set lo up
+ip netns exec "$NS" "$BUILD/apps/polyhostd" -c "$CONF" > "$LOG" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do
+	grep -q "polyhostd: ready" "$LOG" && break
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.1
+done
+grep "^polyhostd:" "$LOG"
+if ! grep -q "polyhostd: ready" "$LOG"; then
+	cat "$LOG"
+	echo "demo: polyhostd did not start" >&2
+	exit 1
+fi
+
+say "Linux peer: 198.18.0.1/24 on ph0 (the tap's kernel side, MAC 02:00:00:00:00:01)"
+nsx ip link set ph0 address 02:00:00:00:00:01
+nsx ip addr add 198.18.0.1/24 dev ph0
+nsx sysctl -qw net.ipv6.conf.ph0.disable_ipv6=1
+nsx ip link set ph0 up
+
+say "arping -c 3 198.18.0.2 (ARP, RFC 826)"
+nsx arping -c 3 -w 5 -I ph0 198.18.0.2
+say "ping -c 5 198.18.0.2 (ICMP echo)"
+nsx ping -c 5 -i 0.2 198.18.0.2
+say "ping -c 3 -s 8000 198.18.0.2 (6 fragments each way: reassembly and fragmentation)"
+nsx ping -c 3 -i 0.2 -s 8000 198.18.0.2
+say "ping -c 2 198.18.0.255 -b (broadcast echo: ignored, like Linux)"
+nsx ping -c 2 -i 0.2 -W 1 -b 198.18.0.255 2>&1 | tail -2
+say "what the Linux peer knows: ip neigh"
+nsx ip neigh show dev ph0
+
+say "phctl info"; phctl info
+say "phctl addr"; phctl addr
+say "phctl route"; phctl route
+say "phctl neigh"; phctl neigh
+say "phctl ports"; phctl ports
+say "phctl stats"; phctl stats
+say "phctl drops"; phctl drops
+say "phctl mempool"; phctl mempool
+
+say "SIGTERM: clean shutdown"
+kill -TERM "$PID"
+RC=0
+wait "$PID" || RC=$?
+PID=
+sed -n '/^polyhostd: stopping/,$p' "$LOG"
+say "polyhostd exited with status $RC; namespace $NS removed"
+exit "$RC"
