@@ -25,6 +25,7 @@ cleanup() {
 	fi
 	ip netns del "$NS" 2>/dev/null
 	rm -f "$LOG"
+	rm -rf "/var/run/dpdk/$PREFIX"
 }
 trap cleanup EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
