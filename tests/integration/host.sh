@@ -39,6 +39,7 @@ check() { # check "what" command...
 	if "$@"; then ok "$what"; else notok "$what"; fi
 }
 nsx() { ip netns exec "$NS" "$@"; }
+counter() { "$BUILD/apps/phctl" -p "$PREFIX" get "$1"; }
 
 cat > "$CONF" <<INI
 [eal]
@@ -47,8 +48,14 @@ lcores = 0-1
 [port p0]
 device = net_tap0,iface=$TAP
 address = 198.18.0.2/24
+[vlan v10]
+port = p0
+id = 10
+context = blue
+address = 198.18.10.2/24
 [context default]
 route = 0.0.0.0/0 via 198.18.0.1
+[context blue]
 INI
 
 ip netns add "$NS" || skip "cannot create a network namespace"
@@ -98,19 +105,26 @@ check "phctl neigh shows the peer" neigh_ok
 kernel_neigh_ok() { nsx ip neigh show 198.18.0.2 | grep -qi "$STACK_MAC"; }
 check "the kernel learned the stack's MAC" kernel_neigh_ok
 
+
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import scapy" 2>/dev/null; then
 	if nsx /usr/bin/python3 "$HERE/malformed.py" --iface "$TAP" --mac "$STACK_MAC" \
-		--phctl "$BUILD/apps/phctl" --prefix "$PREFIX"; then
+		--phctl "$BUILD/apps/phctl" --prefix "$PREFIX" --vlan 10 --vlan-ip 198.18.10.2 --vlan-peer 198.18.10.1; then
 		ok "malformed frames each counted under their reason"
 	else
 		notok "malformed frames each counted under their reason"
 	fi
 	check "ping still works after the malformed frames" ping_ok -c 20 -i 0.02
+	# This kernel has no 8021q module: malformed.py played the VLAN 10 peer.
+	vlan_neigh_ok() {
+		"$BUILD/apps/phctl" -p "$PREFIX" neigh | grep -q "198.18.10.1 dev v10 ctx blue lladdr"
+	}
+	check "phctl neigh shows the VLAN 10 peer in context blue" vlan_neigh_ok
+	vlan_ctr_ok() { [ "$(counter ethInVlanFrames)" -ge 6 ]; }
+	check "ethInVlanFrames counted" vlan_ctr_ok
 else
 	echo "SKIP: scapy (python3-scapy) missing: malformed-frame cases not run"
 fi
 
-counter() { "$BUILD/apps/phctl" -p "$PREFIX" get "$1"; }
 mibs_ok() {
 	[ "$(counter icmpInEchos)" -ge 250 ] && [ "$(counter ipReasmOKs)" -ge 20 ] &&
 		[ "$(counter ipFragCreates)" -ge 120 ] && [ "$(counter arpOutReplies)" -ge 3 ]

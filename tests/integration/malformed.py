@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-from scapy.all import ARP, ICMP, IP, Ether, IPOption_NOP, Raw, conf, sendp, srp1
+from scapy.all import (ARP, ICMP, IP, Dot1Q, Ether, IPOption_NOP, Raw, conf, get_if_hwaddr,
+                       sendp, srp1)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--iface", required=True)
@@ -19,6 +20,9 @@ ap.add_argument("--phctl", required=True)
 ap.add_argument("--prefix", required=True)
 ap.add_argument("--ip", default="198.18.0.2")
 ap.add_argument("--peer", default="198.18.0.1")
+ap.add_argument("--vlan", type=int, help="an 802.1Q interface of the host, in another context")
+ap.add_argument("--vlan-ip", help="the host's address on it")
+ap.add_argument("--vlan-peer", help="the address this script plays on it")
 args = ap.parse_args()
 conf.verb = 0
 COUNT = 5
@@ -88,6 +92,9 @@ expect_drop("ip_bad_checksum", eth() / Raw(bytes(b)))
 expect_drop("ip_martian_source", eth() / IP(src="127.0.0.1", dst=args.ip) / ICMP())
 expect_drop("ip_martian_source", eth() / IP(src="224.0.0.5", dst=args.ip) / ICMP())
 expect_drop("ip_not_for_us", eth() / IP(src=args.peer, dst="198.18.0.99") / ICMP())
+if args.vlan:
+    # Ours, but in another routing context than the untagged interface's.
+    expect_drop("ip_not_for_us", eth() / IP(src=args.peer, dst=args.vlan_ip) / ICMP())
 expect_drop("ip_bad_fragment", eth() / IP(src=args.peer, dst=args.ip, flags="MF", id=9) / Raw(b"z" * 13))
 
 # ICMP
@@ -129,6 +136,31 @@ ans = srp1(eth() / IP(src=args.peer, dst=args.ip, proto=253) / Raw(b"q" * 20),
 report(ans is not None and ans.haslayer(ICMP) and ans[ICMP].type == 3 and ans[ICMP].code == 2,
        "unknown protocol answered with ICMP protocol unreachable")
 report(settle("ip_unknown_protocol", before + 1) == before + 1, "ip_unknown_protocol counted")
+
+# 802.1Q: the VLAN interface answers ARP and echo with tagged frames, in its own
+# context; an unconfigured VLAN is dropped.
+if args.vlan:
+    me = get_if_hwaddr(args.iface)
+    tag = Dot1Q(vlan=args.vlan)
+    ans = srp1(Ether(dst="ff:ff:ff:ff:ff:ff", src=me) / tag /
+               ARP(op=1, hwsrc=me, psrc=args.vlan_peer, pdst=args.vlan_ip),
+               iface=args.iface, timeout=2)
+    report(ans is not None and ans.haslayer(Dot1Q) and ans[Dot1Q].vlan == args.vlan and
+           ans.haslayer(ARP) and ans[ARP].op == 2 and ans[ARP].psrc == args.vlan_ip,
+           f"ARP on VLAN {args.vlan} answered with a tagged reply")
+    ok = 0
+    for i in range(5):
+        ans = srp1(Ether(dst=args.mac, src=me) / Dot1Q(vlan=args.vlan) /
+                   IP(src=args.vlan_peer, dst=args.vlan_ip) / ICMP(id=10, seq=i),
+                   iface=args.iface, timeout=2)
+        if (ans is not None and ans.haslayer(Dot1Q) and ans[Dot1Q].vlan == args.vlan and
+                ans.haslayer(ICMP) and ans[ICMP].type == 0 and ans[ICMP].seq == i):
+            ok += 1
+    report(ok == 5, f"echo on VLAN {args.vlan}: {ok} of 5 tagged replies")
+    expect_drop("ip_not_for_us", Ether(dst=args.mac) / Dot1Q(vlan=args.vlan) /
+                IP(src=args.vlan_peer, dst=args.ip) / ICMP())
+    expect_drop("eth_no_interface", Ether(dst=args.mac) / Dot1Q(vlan=args.vlan + 1) /
+                IP(src=args.vlan_peer, dst=args.vlan_ip) / ICMP())
 
 # Echo with IP options (IHL 6): answered, the reply carries a plain header.
 ans = srp1(eth() / IP(src=args.peer, dst=args.ip, options=[IPOption_NOP()] * 4) / ICMP(id=3, seq=4),
