@@ -20,7 +20,7 @@ expect() { # expect "config text" "expected message start"
 	fi
 }
 expect "[eal]\nargs = --no-huge\n[port p0]\ndevice = net_tap0\nmtu = 70000\n" "$BAD:5: key 'mtu': "
-expect "[port p0]\ndevice = net_tap0\naddress = 198.18.0.2/24\n[context default]\nroute = 10.0.0.0/8 via 10.1.1.1\n" "$BAD:5: key 'route': "
+expect "[port p0]\ndevice = net_tap0\naddress = 198.18.0.2/24\n[context default]\nroute = 198.19.0.0/16 via 198.18.5.1\n" "$BAD:5: key 'route': "
 expect "[port p0]\ndevice = net_tap0\nspeed = 10G\n" "$BAD:3: key 'speed': unknown key"
 expect "[prot p0]\n" "$BAD:1: "
 out=$("$BUILD/apps/polyhostd" -c /nonexistent.ini 2>&1); rc=$?

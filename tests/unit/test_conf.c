@@ -110,8 +110,8 @@ errors_name_file_line_key(void **state)
 	expect_error("mtu = 1500\nmtu = 9000\n", 8, "mtu", "twice");
 	expect_error("context = nowhere\n", 7, "context", "");
 	expect_error("this is not ini\n", 7, NULL, "syntax");
-	expect_error("[context default]\nroute = 10.0.0.0/8 via 192.0.2.1\n", 8, "route", "");
-	expect_error("[context default]\nroute = 10.0.0.0/8 sideways\n", 8, "route", "");
+	expect_error("[context default]\nroute = 198.19.0.0/16 via 198.18.5.1\n", 8, "route", "");
+	expect_error("[context default]\nroute = 198.19.0.0/16 sideways\n", 8, "route", "");
 	expect_error("[port p1]\naddress = 198.18.1.2/24\n", 7, NULL, "device");
 	expect_error("[port p1]\ndevice = net_tap1\naddress = 198.18.0.2/24\n", 9, "address", "");
 	expect_error("[host]\nicmp_rate = 0\n", 8, "icmp_rate", "");
