@@ -12,6 +12,8 @@ NS=ph-demo-$$
 LOG=/tmp/ph-demo-$$.log
 PREFIX=polyhost-demo
 PID=
+# shellcheck source=scripts/polyhostd-ns.sh
+. "$ROOT/scripts/polyhostd-ns.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (network namespaces, tap devices)" >&2
@@ -35,19 +37,12 @@ phctl() { "$BUILD/apps/phctl" -p "$PREFIX" "$@"; }
 say "starting polyhostd -c config/demo.ini in network namespace $NS"
 ip netns add "$NS"
 nsx ip link set lo up
-ip netns exec "$NS" "$BUILD/apps/polyhostd" -c "$CONF" > "$LOG" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-	grep -q "polyhostd: ready" "$LOG" && break
-	kill -0 "$PID" 2>/dev/null || break
-	sleep 0.1
-done
-grep "^polyhostd:" "$LOG"
-if ! grep -q "polyhostd: ready" "$LOG"; then
+if ! polyhostd_start "$NS" "$BUILD" "$CONF" "$LOG"; then
 	cat "$LOG"
 	echo "demo: polyhostd did not start" >&2
 	exit 1
 fi
+grep "^polyhostd:" "$LOG"
 
 say "Linux peer: 198.18.0.1/24 on ph0 (the tap's kernel side, MAC 02:00:00:00:00:01)"
 nsx ip link set ph0 address 02:00:00:00:00:01

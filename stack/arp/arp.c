@@ -32,7 +32,7 @@ arp_send(struct ph_lcore *lead, uint16_t ifindex, const struct arp_repr *a,
 	}
 	p = (uint8_t *)rte_pktmbuf_append(m, ARP_PKT_LEN + ARP_FRAME_PAD);
 	if (p == NULL) { /* cannot happen with the pool's 2 KiB buffers */
-		rte_pktmbuf_free(m);
+		ph_drop(lead, m, PH_DROP_NO_MBUF);
 		return;
 	}
 	arp_emit(p, a);

@@ -3,7 +3,7 @@
  * Names for the counters of counters.h, shared by telemetry, phctl and the
  * shutdown report.
  */
-#include <string.h>
+#include <stddef.h>
 
 #include "core/counters.h"
 
@@ -25,20 +25,7 @@ const char *const ph_mib_names[PH_MIB_MAX] = {
 #undef PH_X
 };
 
-int
-ph_drop_by_name(const char *name)
-{
-	for (int i = 0; i < PH_DROP_MAX; i++)
-		if (strcmp(ph_drop_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-int
-ph_mib_by_name(const char *name)
-{
-	for (int i = 0; i < PH_MIB_MAX; i++)
-		if (strcmp(ph_mib_names[i], name) == 0)
-			return i;
-	return -1;
-}
+const struct ph_ctr_family ph_ctr_families[PH_CTR_FAMILIES] = {
+        {"counters", ph_mib_names, PH_MIB_MAX, offsetof(struct ph_counters, mib)},
+        {"drops", ph_drop_names, PH_DROP_MAX, offsetof(struct ph_counters, drop)},
+};

@@ -16,6 +16,7 @@
 #ifndef PH_CORE_COUNTERS_H
 #define PH_CORE_COUNTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* clang-format off */
@@ -67,6 +68,7 @@
 	X(NO_MBUF,              "no_mbuf",                 NONE)                                   \
 	X(TX_FULL,              "tx_queue_full",           NONE)                                   \
 	X(LEAD_RING_FULL,       "lead_ring_full",          NONE)                                   \
+	X(LEAD_BAD_REQUEST,     "lead_unknown_request",    NONE)                                   \
 	X(SHUTDOWN,             "shutdown",                NONE)
 
 #define PH_MIBS(X)                                                                                 \
@@ -175,8 +177,16 @@ ph_ctr_read(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-/* Find a drop reason or MIB counter by its name; -1 when there is none. */
-int ph_drop_by_name(const char *name);
-int ph_mib_by_name(const char *name);
+/* The two lists as data, for code that shows every counter (telemetry, the
+ * shutdown report): names, how many (entry 0 is "none"), where in ph_counters. */
+struct ph_ctr_family {
+	const char *title;
+	const char *const *names;
+	unsigned n;
+	size_t offset;
+};
+
+#define PH_CTR_FAMILIES 2 /* MIB counters, then drops */
+extern const struct ph_ctr_family ph_ctr_families[PH_CTR_FAMILIES];
 
 #endif

@@ -97,48 +97,35 @@ host_pool_size(const struct ph_host *h, const struct ph_conf *conf)
 	return n + 4096;
 }
 
+/* The main lcore is the lead and comes first; the others are workers. With a
+ * single lcore, the lead is its own worker. */
 static int
 host_lcores(struct ph_host *h)
 {
-	unsigned id;
-	uint16_t index = 0;
+	unsigned ids[RTE_MAX_LCORE], id;
+	uint16_t n = 0, rxq = 0;
 
-	h->n_lcores = (uint16_t)rte_lcore_count();
-	h->n_workers = h->n_lcores == 1 ? 1 : (uint16_t)(h->n_lcores - 1);
-	RTE_LCORE_FOREACH(id)
-	{
-		struct ph_lcore *lc = rte_zmalloc_socket(
-		        "ph_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE, rte_lcore_to_socket_id(id));
+	ids[n++] = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER(id)
+	ids[n++] = id;
+	h->n_lcores = n;
+	h->n_workers = n == 1 ? 1 : (uint16_t)(n - 1);
+	for (uint16_t i = 0; i < n; i++) {
+		struct ph_lcore *lc =
+		        rte_zmalloc_socket("ph_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE,
+		                           rte_lcore_to_socket_id(ids[i]));
 
 		if (lc == NULL)
 			return -ENOMEM;
 		lc->host = h;
-		lc->lcore_id = id;
-		lc->index = index;
-		lc->txq = index;
-		lc->is_lead = id == rte_get_main_lcore();
-		lc->is_worker = !lc->is_lead || h->n_lcores == 1;
-		lc->rxq = PH_NO_QUEUE;
-		lc->ip_id = (uint16_t)arc4random();
-		h->lcores[index++] = lc;
-	}
-	/* The main lcore comes first in RTE_LCORE_FOREACH only when it is the
-	 * lowest: put the lead at [0] whatever its number. */
-	for (uint16_t i = 0; i < h->n_lcores; i++) {
-		if (h->lcores[i]->is_lead && i != 0) {
-			struct ph_lcore *t = h->lcores[0];
-
-			h->lcores[0] = h->lcores[i];
-			h->lcores[i] = t;
-		}
-	}
-	for (uint16_t i = 0, q = 0; i < h->n_lcores; i++) {
-		struct ph_lcore *lc = h->lcores[i];
-
+		lc->lcore_id = ids[i];
 		lc->index = i;
 		lc->txq = i;
-		if (lc->is_worker)
-			lc->rxq = q++;
+		lc->is_lead = i == 0;
+		lc->is_worker = i != 0 || n == 1;
+		lc->rxq = lc->is_worker ? rxq++ : PH_NO_QUEUE;
+		lc->ip_id = (uint16_t)arc4random();
+		h->lcores[i] = lc;
 	}
 	return 0;
 }
@@ -299,6 +286,8 @@ lcore_loop(void *arg)
 	/* nanosleep() is precise only with a small timer slack (default 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rte_rcu_qsbr_thread_online(h->qsbr, lc->index);
+	if (lc->is_lead)
+		lead_start(lc);
 	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
 		unsigned work = 0;
 
@@ -362,26 +351,32 @@ ph_host_stop(struct ph_host *h)
 	__atomic_store_n(&h->stop, true, __ATOMIC_RELAXED);
 }
 
+uint64_t
+ph_host_ctr_sum(const struct ph_host *h, int lcore, const struct ph_ctr_family *f, unsigned i)
+{
+	size_t off = f->offset + i * sizeof(uint64_t);
+	uint64_t sum = 0;
+
+	for (uint16_t k = 0; k < h->n_lcores; k++)
+		if (lcore < 0 || lcore == k)
+			sum += ph_ctr_read(
+			        (const uint64_t *)((const char *)&h->lcores[k]->ctr + off));
+	return sum;
+}
+
 static void
 host_print_counters(const struct ph_host *h, FILE *out)
 {
-	fprintf(out, "counters (all lcores):\n");
-	for (unsigned m = 1; m < PH_MIB_MAX; m++) {
-		uint64_t sum = 0;
+	for (unsigned k = 0; k < PH_CTR_FAMILIES; k++) {
+		const struct ph_ctr_family *f = &ph_ctr_families[k];
 
-		for (uint16_t i = 0; i < h->n_lcores; i++)
-			sum += ph_ctr_read(&h->lcores[i]->ctr.mib[m]);
-		if (sum != 0)
-			fprintf(out, "  %-28s %" PRIu64 "\n", ph_mib_names[m], sum);
-	}
-	fprintf(out, "drops (all lcores):\n");
-	for (unsigned d = 1; d < PH_DROP_MAX; d++) {
-		uint64_t sum = 0;
+		fprintf(out, "%s (all lcores):\n", f->title);
+		for (unsigned i = 1; i < f->n; i++) {
+			uint64_t sum = ph_host_ctr_sum(h, -1, f, i);
 
-		for (uint16_t i = 0; i < h->n_lcores; i++)
-			sum += ph_ctr_read(&h->lcores[i]->ctr.drop[d]);
-		if (sum != 0)
-			fprintf(out, "  %-28s %" PRIu64 "\n", ph_drop_names[d], sum);
+			if (sum != 0)
+				fprintf(out, "  %-28s %" PRIu64 "\n", f->names[i], sum);
+		}
 	}
 }
 

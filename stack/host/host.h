@@ -9,6 +9,7 @@
 #ifndef PH_HOST_HOST_H
 #define PH_HOST_HOST_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct ph_conf;
@@ -29,6 +30,12 @@ void ph_host_stop(struct ph_host *h);
  * packet buffers are missing from the pool once every port is closed (a leak).
  */
 int ph_host_finish(struct ph_host *h, FILE *out);
+
+/* Counter I of family F summed over every lcore (LCORE < 0) or of one lcore.
+ * Any thread: counters are read with relaxed atomic loads. */
+struct ph_ctr_family;
+uint64_t ph_host_ctr_sum(const struct ph_host *h, int lcore, const struct ph_ctr_family *f,
+                         unsigned i);
 
 /* The /polyhost/ telemetry commands (telemetry.c): register for H; forget H
  * (commands then answer with an error) before H goes away. */

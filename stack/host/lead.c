@@ -127,7 +127,7 @@ lead_dispatch(struct ph_lcore *lead, struct rte_mbuf *m)
 		break;
 	default:
 		/* Only a bug gets here; keep the mbuf accounted for all the same. */
-		ph_drop(lead, m, PH_DROP_NONE);
+		ph_drop(lead, m, PH_DROP_LEAD_BAD_REQUEST);
 		break;
 	}
 }
@@ -196,6 +196,16 @@ lead_call(struct ph_host *h, lead_call_fn fn, void *arg, unsigned timeout_ms)
 	}
 }
 
+void
+lead_start(struct ph_lcore *lead)
+{
+	const struct ph_host *h = lead->host;
+
+	for (uint16_t i = 0; i < h->n_ifaces; i++)
+		for (unsigned a = 0; a < h->ifaces[i].n_addrs; a++)
+			arp_announce(lead, i, h->ifaces[i].addrs[a].ip);
+}
+
 unsigned
 lead_poll(struct ph_lcore *lead)
 {
@@ -216,13 +226,6 @@ lead_poll(struct ph_lcore *lead)
 		work += n;
 	}
 	work += lead_mbox_poll(lead);
-	if (!l->announced) {
-		for (uint16_t i = 0; i < h->n_ifaces; i++)
-			for (unsigned a = 0; a < h->ifaces[i].n_addrs; a++)
-				arp_announce(lead, i, h->ifaces[i].addrs[a].ip);
-		l->announced = 1;
-		work++;
-	}
 	if (lead->now_ms >= l->next_neigh_tick_ms) {
 		neigh_tick(l->neigh, lead->now_ms);
 		l->next_neigh_tick_ms = lead->now_ms + NEIGH_TICK_MS;

@@ -21,7 +21,6 @@ struct ph_lead {
 	/* ICMP error rate limit: thousandths of a token, refilled per ms. */
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_ms;
-	int announced; /* gratuitous ARP sent for every address */
 };
 
 int lead_init(struct ph_lcore *lead);
@@ -29,6 +28,9 @@ void lead_fini(struct ph_lcore *lead);
 
 /* One request handed over by ph_to_lead() (data and op in its metadata). */
 void lead_dispatch(struct ph_lcore *lead, struct rte_mbuf *m);
+
+/* Once the ports are up, on the lead: gratuitous ARP for every address. */
+void lead_start(struct ph_lcore *lead);
 
 /* Drain the workers' rings and the mailbox, run timers. Returns work done. */
 unsigned lead_poll(struct ph_lcore *lead);

@@ -68,44 +68,30 @@ lcore_param(const struct ph_host *h, const char *params)
 	return (int)v;
 }
 
-static uint64_t
-ctr_sum(const struct ph_host *h, int lcore, size_t off)
+static int
+counters_dict(struct ph_host *h, const char *params, struct rte_tel_data *d, unsigned family)
 {
-	uint64_t sum = 0;
+	const struct ph_ctr_family *f = &ph_ctr_families[family];
+	int lc = lcore_param(h, params);
 
-	for (uint16_t i = 0; i < h->n_lcores; i++)
-		if (lcore < 0 || lcore == i)
-			sum += ph_ctr_read(
-			        (const uint64_t *)((const char *)&h->lcores[i]->ctr + off));
-	return sum;
+	if (lc == -2)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 1; i < f->n; i++)
+		rte_tel_data_add_dict_u64(d, f->names[i], ph_host_ctr_sum(h, lc, f, i));
+	return 0;
 }
 
 static int
 cmd_stats(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
-	int lc = lcore_param(h, params);
-
-	if (lc == -2)
-		return -EINVAL;
-	rte_tel_data_start_dict(d);
-	for (unsigned m = 1; m < PH_MIB_MAX; m++)
-		rte_tel_data_add_dict_u64(d, ph_mib_names[m],
-		                          ctr_sum(h, lc, offsetof(struct ph_counters, mib[m])));
-	return 0;
+	return counters_dict(h, params, d, 0);
 }
 
 static int
 cmd_drops(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
-	int lc = lcore_param(h, params);
-
-	if (lc == -2)
-		return -EINVAL;
-	rte_tel_data_start_dict(d);
-	for (unsigned r = 1; r < PH_DROP_MAX; r++)
-		rte_tel_data_add_dict_u64(d, ph_drop_names[r],
-		                          ctr_sum(h, lc, offsetof(struct ph_counters, drop[r])));
-	return 0;
+	return counters_dict(h, params, d, 1);
 }
 
 static int

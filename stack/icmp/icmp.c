@@ -182,6 +182,7 @@ icmp_error(struct ph_lcore *lead, struct rte_mbuf *m)
 	}
 	p = (uint8_t *)rte_pktmbuf_append(e, (uint16_t)(ICMP_HDR_LEN + quote));
 	if (p == NULL) { /* cannot happen with the pool's 2 KiB buffers */
+		ph_mib(lead, PH_MIB_icmpOutErrors);
 		rte_pktmbuf_free(e);
 		rte_pktmbuf_free(m);
 		return;

@@ -11,6 +11,7 @@
 #include "core/pkt.h"
 #include "ipv4/frag.h"
 #include "ipv4/ipv4.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 
 static enum ipv4_csum_state
@@ -74,8 +75,8 @@ ipv4_deliver(struct ph_lcore *lc, struct rte_mbuf **pkts, const uint8_t *proto, 
 
 				/* Counted here; the lead core answers and frees it. */
 				ph_drop_count(&lc->ctr, PH_DROP_IP_UNKNOWN_PROTO, 1);
-				meta->icmp_type = 3; /* destination unreachable */
-				meta->icmp_code = 2; /* protocol */
+				meta->icmp_type = ICMP_DEST_UNREACH;
+				meta->icmp_code = ICMP_PROT_UNREACH;
 				ph_to_lead(lc, pkts[k], PH_LEAD_ICMP_ERROR);
 			}
 		}

@@ -55,12 +55,14 @@ ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex, uin
 	struct rte_ether_addr mac;
 
 	ph_mib(lc, PH_MIB_ipOutTransmits);
-	if (ipv4_is_link_bcast(ifc, nexthop)) {
-		memset(&mac, 0xff, sizeof(mac));
+	/* Broadcast addresses are never in the neighbour table: test them only
+	 * when the (common) lookup misses. */
+	if (neigh_pub_lookup(h, ifc->ctx, nexthop, &mac)) {
 		eth_output(lc, m, ifindex, &mac, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
-	if (neigh_pub_lookup(h, ifc->ctx, nexthop, &mac)) {
+	if (ipv4_is_link_bcast(ifc, nexthop)) {
+		memset(&mac, 0xff, sizeof(mac));
 		eth_output(lc, m, ifindex, &mac, RTE_ETHER_TYPE_IPV4);
 		return;
 	}

@@ -16,6 +16,8 @@ LOG=/tmp/ph-test-$$.log
 PID=
 PEER_MAC=02:00:00:00:00:01
 FAILED=0
+# shellcheck source=scripts/polyhostd-ns.sh
+. "$HERE/../../scripts/polyhostd-ns.sh"
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
@@ -60,15 +62,7 @@ INI
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 nsx ip link set lo up
-# Not through nsx: $! must be polyhostd itself (ip netns exec execs it), not a subshell.
-ip netns exec "$NS" "$BUILD/apps/polyhostd" -c "$CONF" > "$LOG" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-	grep -q "polyhostd: ready" "$LOG" && break
-	kill -0 "$PID" 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -q "polyhostd: ready" "$LOG"; then
+if ! polyhostd_start "$NS" "$BUILD" "$CONF" "$LOG"; then
 	cat "$LOG"
 	notok "polyhostd started"
 	exit 1
