@@ -92,8 +92,11 @@ arping_ok() {
 }
 check "arping: 3 replies from $STACK_MAC" arping_ok
 neigh_ok() {
-	"$BUILD/apps/phctl" -p "$PREFIX" neigh | tee /dev/stderr |
-		grep -q "198.18.0.1 dev p0 ctx default lladdr $PEER_MAC REACHABLE"
+	local out
+	# Not tee /dev/stderr: reopening it truncates a log file both streams share.
+	out=$("$BUILD/apps/phctl" -p "$PREFIX" neigh)
+	echo "$out"
+	echo "$out" | grep -q "198.18.0.1 dev p0 ctx default lladdr $PEER_MAC REACHABLE"
 }
 check "phctl neigh shows the peer" neigh_ok
 kernel_neigh_ok() { nsx ip neigh show 198.18.0.2 | grep -qi "$STACK_MAC"; }
