@@ -1,7 +1,7 @@
 #!/bin/bash
 # `make run`: polyhostd with config/demo.ini on a net_tap port inside a network
 # namespace made for the demo; the Linux kernel in that namespace is the peer
-# (ARP, ping, fragmented ping), phctl reports what the host saw, then SIGTERM,
+# (ARP, ping, fragmented ping, the UDP echo service with socat), phctl reports what the host saw, then SIGTERM,
 # the shutdown counters, and the namespace is removed.
 # Usage: demo.sh BUILD_DIR
 set -u
@@ -58,6 +58,16 @@ say "ping -c 3 -s 8000 198.18.0.2 (6 fragments each way: reassembly and fragment
 nsx ping -c 3 -i 0.2 -s 8000 198.18.0.2
 say "ping -c 2 198.18.0.255 -b (broadcast echo: ignored, like Linux)"
 nsx ping -c 2 -i 0.2 -W 1 -b 198.18.0.255 2>&1 | tail -2
+say "UDP echo service (RFC 862) on 198.18.0.2:7: socat sends, polyhost echoes"
+echo "hello from the Linux kernel" | nsx timeout 5 socat - UDP4:198.18.0.2:7
+say "a 6000-byte datagram: fragmented both ways, every byte compared"
+head -c 6000 /dev/urandom > "$LOG.in"
+nsx timeout 5 socat -b 65536 - UDP4:198.18.0.2:7 < "$LOG.in" > "$LOG.out"
+cmp "$LOG.in" "$LOG.out" && echo "6000 bytes echoed intact"
+rm -f "$LOG.in" "$LOG.out"
+say "a datagram to closed port 5555: ICMP port unreachable, so the kernel says 'Connection refused'"
+echo x | nsx timeout 3 socat - UDP4:198.18.0.2:5555 2>&1 | sed 's/^.*socat\[[0-9]*\] //'
+
 say "what the Linux peer knows: ip neigh"
 nsx ip neigh show dev ph0
 

@@ -23,6 +23,8 @@
 #include "conf/conf.h"
 #include "wire/ipv4.h"
 
+static void find_file_prefix(struct ph_conf *c);
+
 struct conf_loc {
 	unsigned section; /* index in sections */
 	char key[CFG_NAME_LEN];
@@ -259,6 +261,9 @@ ph_conf_host_defaults(struct ph_conf_host *h)
 	        .icmp_rate = 1000,
 	        .icmp_burst = 50,
 	        .idle_sleep_us = 100,
+	        .ephemeral_lo = 32768, /* Linux's ip_local_port_range */
+	        .ephemeral_hi = 60999,
+	        .sockets = 4096,
 	        .rss_key_kind = PH_RSS_KEY_RANDOM,
 	};
 }
@@ -425,6 +430,26 @@ parse_rss_key(struct parser *p, const struct entries *en, int i)
 	return 0;
 }
 
+/* "32768-60999" */
+static int
+parse_port_range(struct parser *p, const struct entries *en, int i, uint16_t *lo, uint16_t *hi)
+{
+	char buf[32], *dash;
+	uint32_t a, b;
+
+	strlcpy(buf, en->e[i].value, sizeof(buf));
+	dash = strchr(buf, '-');
+	if (dash != NULL)
+		*dash = '\0';
+	if (dash == NULL || ph_parse_u32(trim(buf), 1024, 65535, &a) < 0 ||
+	    ph_parse_u32(trim(dash + 1), 1024, 65535, &b) < 0 || a > b)
+		return perr(p, en->line[i], en->e[i].name,
+		            "'%s' is not a range LOW-HIGH within 1024-65535", en->e[i].value);
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
 static int
 parse_host(struct parser *p, unsigned sec)
 {
@@ -442,6 +467,8 @@ parse_host(struct parser *p, unsigned sec)
 	                                   "icmp_burst",
 	                                   "idle_sleep_us",
 	                                   "rss_key",
+	                                   "ephemeral_ports",
+	                                   "sockets",
 	                                   NULL};
 	struct ph_conf_host *h = &p->c->host;
 	struct entries en;
@@ -486,6 +513,10 @@ parse_host(struct parser *p, unsigned sec)
 			rc = get_u32(p, &en, i, 1, 1000000, &h->icmp_burst);
 		} else if (strcmp(k, "idle_sleep_us") == 0) {
 			rc = get_u32(p, &en, i, 0, 100000, &h->idle_sleep_us);
+		} else if (strcmp(k, "ephemeral_ports") == 0) {
+			rc = parse_port_range(p, &en, i, &h->ephemeral_lo, &h->ephemeral_hi);
+		} else if (strcmp(k, "sockets") == 0) {
+			rc = get_u32(p, &en, i, 16, 65536, &h->sockets);
 		}
 	}
 	entries_free(&en);
@@ -842,6 +873,126 @@ check_addrs(struct parser *p)
 	return 0;
 }
 
+/* "udp:198.18.0.2:7": the address is 0.0.0.0 or one of the context's. */
+static int
+parse_listen_one(struct parser *p, int line, char *spec, struct ph_conf_service *svc)
+{
+	struct ph_conf_listen *l = &svc->listen[svc->n_listen];
+	char *addr = strchr(spec, ':'), *port = strrchr(spec, ':');
+	uint32_t v;
+
+	if (svc->n_listen == PH_CONF_MAX_LISTEN)
+		return perr(p, line, "listen", "more than %d addresses", PH_CONF_MAX_LISTEN);
+	if (addr == NULL || port == addr)
+		return perr(p, line, "listen", "'%s' is not PROTO:ADDRESS:PORT (udp:198.18.0.2:7)",
+		            spec);
+	*addr++ = '\0';
+	*port++ = '\0';
+	if (strcmp(spec, "udp") == 0)
+		l->proto = IPPROTO_UDP;
+	else if (strcmp(spec, "tcp") == 0)
+		return perr(p, line, "listen", "tcp: this build serves UDP only");
+	else
+		return perr(p, line, "listen", "protocol '%s' is not udp", spec);
+	if (ph_parse_ipv4(addr, &l->ip) < 0)
+		return perr(p, line, "listen", "'%s' is not an IPv4 address", addr);
+	if (ph_parse_u32(port, 1, 65535, &v) < 0)
+		return perr(p, line, "listen", "port '%s' is not in 1..65535", port);
+	l->port = (uint16_t)v;
+	if (l->ip != 0) {
+		bool found = false;
+
+		for (unsigned f = 0; f < p->c->n_ifaces; f++) {
+			const struct ph_conf_iface *ifc = &p->c->ifaces[f];
+
+			for (unsigned a = 0; ifc->ctx == svc->ctx && a < ifc->n_addrs; a++)
+				found |= ifc->addrs[a].ip == l->ip;
+		}
+		if (!found)
+			return perr(p, line, "listen",
+			            "%s is not an address of context '%s' (or use 0.0.0.0)", addr,
+			            p->c->ctxs[svc->ctx].name);
+	}
+	svc->n_listen++;
+	return 0;
+}
+
+static int
+parse_service(struct parser *p, unsigned sec, const char *name)
+{
+	static const char *const keys[] = {"type", "listen", "context", NULL};
+	static const char *const rep[] = {"listen", NULL};
+	struct ph_conf_service *svc;
+	struct entries en;
+	int rc, listen_i = -1;
+
+	if (strlen(name) >= PH_NAME_LEN)
+		return perr(p, p->secs[sec].line, NULL, "service name '%s' longer than %d", name,
+		            PH_NAME_LEN - 1);
+	if (p->c->n_services == PH_CONF_MAX_SERVICES)
+		return perr(p, p->secs[sec].line, NULL, "more than %d services",
+		            PH_CONF_MAX_SERVICES);
+	svc = &p->c->services[p->c->n_services++];
+	strlcpy(svc->name, name, sizeof(svc->name));
+	svc->line = p->secs[sec].line;
+	if ((rc = entries_load(p, sec, &en)) == 0)
+		rc = entries_check(p, &en, keys, rep);
+	/* The context first: listen addresses are checked against it. */
+	for (int i = 0; rc == 0 && i < en.n; i++) {
+		const char *k = en.e[i].name, *v = en.e[i].value;
+
+		if (strcmp(k, "context") == 0) {
+			int c = ph_conf_ctx_by_name(p->c, v);
+
+			if (c < 0)
+				rc = perr(p, en.line[i], k, "no [context %s]", v);
+			else
+				svc->ctx = (unsigned)c;
+		} else if (strcmp(k, "type") == 0) {
+			if (strcmp(v, "echo") != 0 && strcmp(v, "discard") != 0)
+				rc = perr(p, en.line[i], k,
+				          "'%s' is not a service type (echo, discard)", v);
+			strlcpy(svc->type, v, sizeof(svc->type));
+		}
+	}
+	for (int i = 0; rc == 0 && i < en.n; i++) {
+		char list[512], *save = NULL;
+
+		if (strcmp(en.e[i].name, "listen") != 0)
+			continue;
+		listen_i = i;
+		strlcpy(list, en.e[i].value, sizeof(list));
+		for (char *t = strtok_r(list, ", \t", &save); rc == 0 && t != NULL;
+		     t = strtok_r(NULL, ", \t", &save))
+			rc = parse_listen_one(p, en.line[i], t, svc);
+	}
+	if (rc == 0 && svc->type[0] == '\0')
+		rc = perr(p, svc->line, "type", "missing in [service %s] (echo, discard)", name);
+	if (rc == 0 && listen_i < 0)
+		rc = perr(p, svc->line, "listen", "missing in [service %s] (udp:ADDRESS:PORT)",
+		          name);
+	entries_free(&en);
+	return rc;
+}
+
+int
+ph_conf_override(struct ph_conf *c, const char *lcores, const char *eal_args, char *err,
+                 size_t errlen)
+{
+	if (lcores != NULL && strlcpy(c->lcores, lcores, sizeof(c->lcores)) >= sizeof(c->lcores)) {
+		snprintf(err, errlen, "--lcores: '%s' is too long", lcores);
+		return -1;
+	}
+	if (eal_args != NULL &&
+	    (strlcat(c->eal_args, " ", sizeof(c->eal_args)) >= sizeof(c->eal_args) ||
+	     strlcat(c->eal_args, eal_args, sizeof(c->eal_args)) >= sizeof(c->eal_args))) {
+		snprintf(err, errlen, "--eal: the EAL arguments are too long");
+		return -1;
+	}
+	find_file_prefix(c);
+	return 0;
+}
+
 static void
 find_file_prefix(struct ph_conf *c)
 {
@@ -908,10 +1059,12 @@ conf_parse(struct parser *p)
 		else if ((section_kind(name, "port", &rest) || section_kind(name, "vlan", &rest)) &&
 		         rest != NULL)
 			rc = 0;
+		else if (section_kind(name, "service", &rest) && rest != NULL)
+			rc = 0;
 		else
 			rc = perr(p, p->secs[s].line, NULL,
 			          "unknown section [%s] (expected [eal], [host], [port NAME], "
-			          "[vlan NAME], [context NAME])",
+			          "[vlan NAME], [context NAME], [service NAME])",
 			          name);
 		if (rc != 0)
 			return rc;
@@ -946,6 +1099,11 @@ conf_parse(struct parser *p)
 	for (unsigned s = 0; s < p->n_secs; s++)
 		if (section_kind(p->secs[s].name, "context", &rest) && rest != NULL &&
 		    (rc = parse_routes(p, s, rest)) != 0)
+			return rc;
+	/* Pass 4: services, which name contexts and addresses. */
+	for (unsigned s = 0; s < p->n_secs; s++)
+		if (section_kind(p->secs[s].name, "service", &rest) && rest != NULL &&
+		    (rc = parse_service(p, s, rest)) != 0)
 			return rc;
 	if (c->n_ports == 0)
 		return perr(p, 0, NULL, "no [port NAME] section: the host needs at least one port");

@@ -15,12 +15,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PH_NAME_LEN         32
-#define PH_CONF_MAX_PORTS   32
-#define PH_CONF_MAX_IFACES  256
-#define PH_CONF_MAX_ADDRS   16
-#define PH_CONF_MAX_CTX     1024
-#define PH_CTX_DEFAULT_NAME "default"
+#define PH_NAME_LEN          32
+#define PH_CONF_MAX_PORTS    32
+#define PH_CONF_MAX_IFACES   256
+#define PH_CONF_MAX_ADDRS    16
+#define PH_CONF_MAX_CTX      1024
+#define PH_CTX_DEFAULT_NAME  "default"
+#define PH_CONF_MAX_SERVICES 64
+#define PH_CONF_MAX_LISTEN   8
 
 struct ph_conf_addr {
 	uint32_t ip; /* host order */
@@ -85,10 +87,29 @@ struct ph_conf_host {
 	uint32_t frag_timeout_ms;
 	uint32_t icmp_rate; /* ICMP errors per second, host-wide */
 	uint32_t icmp_burst;
-	uint32_t idle_sleep_us; /* longest sleep of an idle worker */
+	uint32_t idle_sleep_us;              /* longest sleep of an idle worker */
+	uint16_t ephemeral_lo, ephemeral_hi; /* ports picked for bind(0) (RFC 6056) */
+	uint32_t sockets;                    /* descriptors per lcore */
 	enum ph_rss_key_kind rss_key_kind;
 	uint8_t rss_key[52];
 	uint8_t rss_key_len;
+};
+
+/* One address a built-in service listens on: "udp:198.18.0.2:7". */
+struct ph_conf_listen {
+	uint8_t proto; /* IPPROTO_UDP or IPPROTO_TCP */
+	uint32_t ip;   /* host order; 0 for every address of the context */
+	uint16_t port;
+};
+
+/* [service NAME]: a service polyhostd runs on every worker lcore. */
+struct ph_conf_service {
+	char name[PH_NAME_LEN];
+	char type[16]; /* echo | discard */
+	unsigned ctx;  /* index in ph_conf.ctxs */
+	struct ph_conf_listen listen[PH_CONF_MAX_LISTEN];
+	unsigned n_listen;
+	int line;
 };
 
 struct ph_conf {
@@ -103,6 +124,8 @@ struct ph_conf {
 	unsigned n_ifaces;
 	struct ph_conf_ctx *ctxs; /* PH_CONF_MAX_CTX slots */
 	unsigned n_ctxs;
+	struct ph_conf_service services[PH_CONF_MAX_SERVICES];
+	unsigned n_services;
 };
 
 /*
@@ -118,6 +141,14 @@ void ph_conf_host_defaults(struct ph_conf_host *h);
 /* Find an interface or context by name; -1 if none. */
 int ph_conf_iface_by_name(const struct ph_conf *c, const char *name);
 int ph_conf_ctx_by_name(const struct ph_conf *c, const char *name);
+
+/*
+ * Override what the file says with command-line values: LCORES replaces
+ * [eal] lcores, EAL_ARGS is appended to [eal] args (either may be NULL).
+ * 0, or -1 with ERR filled.
+ */
+int ph_conf_override(struct ph_conf *c, const char *lcores, const char *eal_args, char *err,
+                     size_t errlen);
 
 /* Parsers shared with phctl and tests. 0 or -1. */
 int ph_parse_ipv4(const char *s, uint32_t *ip);

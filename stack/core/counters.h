@@ -60,6 +60,16 @@
 	X(ICMP_BAD_CSUM,        "icmp_bad_checksum",       icmpInErrors)                           \
 	X(ICMP_BCAST_ECHO,      "icmp_broadcast_echo_ignored", NONE)                               \
 	X(ICMP_UNHANDLED,       "icmp_unhandled_type",     NONE)                                   \
+	/* UDP (RFC 768, RFC 1122 4.1) */                                                          \
+	X(UDP_TRUNCATED,        "udp_truncated",           udpInErrors)                            \
+	X(UDP_BAD_LEN,          "udp_bad_length",          udpInErrors)                            \
+	X(UDP_BAD_CSUM,         "udp_bad_checksum",        udpInCsumErrors)                        \
+	X(UDP_NO_PORT,          "udp_no_port",             udpNoPorts)                             \
+	X(UDP_RCVBUF_FULL,      "udp_receive_buffer_full", udpRcvbufErrors)                        \
+	X(UDP_SHUT_RD,          "udp_socket_shut_for_reading", udpInErrors)                        \
+	X(UDP_SOCK_GONE,        "udp_socket_closed_in_flight", udpInErrors)                        \
+	X(INBOX_FULL,           "lcore_inbox_full",        NONE)                                   \
+	X(LOOP_FULL,            "loopback_queue_full",     ipOutDiscards)                          \
 	/* neighbour resolution */                                                                 \
 	X(NEIGH_QUEUE_FULL,     "neigh_pending_queue_full", ipOutDiscards)                         \
 	X(NEIGH_FAILED,         "neigh_resolution_failed", ipOutDiscards)                          \
@@ -112,7 +122,18 @@
 	X(icmpOutErrors)                                                                           \
 	X(icmpOutDestUnreachs)                                                                     \
 	X(icmpOutEchoReps)                                                                         \
-	X(icmpOutRateLimited)
+	X(icmpOutRateLimited)                                                                      \
+	/* UDP-MIB (RFC 4113), plus Linux's receive-buffer and checksum errors */                 \
+	X(udpInDatagrams)                                                                          \
+	X(udpNoPorts)                                                                              \
+	X(udpInErrors)                                                                             \
+	X(udpInCsumErrors)                                                                         \
+	X(udpRcvbufErrors)                                                                         \
+	X(udpOutDatagrams)                                                                         \
+	/* sockets */                                                                              \
+	X(sockInboxIn)                                                                             \
+	X(sockInboxOut)                                                                            \
+	X(ipLoopback)
 
 /* clang-format on */
 

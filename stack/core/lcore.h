@@ -19,6 +19,7 @@
 #include <rte_ip_frag.h>
 
 #include "core/counters.h"
+#include "sock/sock.h"
 
 #define PH_BURST     32
 #define PH_MAX_PORTS 32
@@ -38,6 +39,7 @@ struct ph_lcore {
 	uint16_t txq;      /* its TX queue on every port */
 	bool is_lead;
 	bool is_worker;
+	bool online; /* its thread reports RCU quiescent states */
 
 	/* Refreshed once per loop iteration. */
 	uint64_t now_tsc;
@@ -61,6 +63,14 @@ struct ph_lcore {
 	unsigned idle_polls; /* consecutive empty loop iterations */
 
 	struct ph_lead *lead; /* lead-only state; NULL on workers */
+
+	/* The sockets and epoll instances this lcore owns. */
+	struct sock_table socks;
+	/* Datagrams and errors for those sockets from other lcores: multi-producer,
+	 * single-consumer (this lcore). */
+	struct rte_ring *inbox;
+	/* Datagrams this lcore sent to the host itself (single producer and consumer). */
+	struct rte_ring *loop;
 
 	/* Written by this lcore; read by the telemetry thread. */
 	struct ph_counters ctr __rte_cache_aligned;

@@ -26,10 +26,17 @@ enum ph_lead_op {
 	PH_LEAD_ICMP_ERROR, /* send ICMP meta.icmp_type/code about this packet */
 };
 
+/* What an lcore is asked to do with a packet in its inbox (meta.lead_op). */
+enum ph_inbox_op {
+	PH_INBOX_SOCK_DATA = 1, /* a datagram for socket meta.sock (data at the payload) */
+	PH_INBOX_SOCK_ERROR,    /* ICMP meta.icmp_type/code for socket meta.sock */
+};
+
 /* meta.flags */
 #define PH_PKT_L2_BCAST 0x01 /* arrived in a link-layer broadcast frame */
 #define PH_PKT_L2_MCAST 0x02 /* arrived in a link-layer multicast frame */
 #define PH_PKT_IP_BCAST 0x04 /* IPv4 destination is a broadcast address */
+#define PH_PKT_LOOPED   0x08 /* sent by this host to itself: checksums are known good */
 
 struct ph_pkt_meta {
 	uint16_t ctx;      /* routing context: from the interface on receive */
@@ -37,9 +44,12 @@ struct ph_pkt_meta {
 	uint8_t lead_op;   /* enum ph_lead_op */
 	uint8_t icmp_type; /* PH_LEAD_ICMP_ERROR */
 	uint8_t icmp_code;
-	uint8_t flags;    /* PH_PKT_* */
-	uint32_t nexthop; /* PH_LEAD_RESOLVE: next hop, host order */
-	uint32_t local;   /* the local address an input packet was sent to, host order */
+	uint8_t flags; /* PH_PKT_* */
+	union {
+		uint32_t nexthop; /* PH_LEAD_RESOLVE: next hop, host order */
+		int32_t sock;     /* PH_INBOX_*: the socket (descriptor) it is for */
+	};
+	uint32_t local; /* the local address an input packet was sent to, host order */
 };
 
 /* Offset of the field in struct rte_mbuf; set once by ph_pkt_meta_register(). */

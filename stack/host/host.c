@@ -29,10 +29,18 @@
 #include "host/lead.h"
 #include "icmp/icmp.h"
 #include "ipv4/ipv4.h"
+#include "sock/sock.h"
+#include "udp/udp.h"
 
-#define POOL_CACHE           256
-#define TO_LEAD_RING         1024
-#define LEAD_MBOX_RING       64
+#define POOL_CACHE     256
+#define TO_LEAD_RING   1024
+#define LEAD_MBOX_RING 64
+#define INBOX_RING     1024
+#define LOOP_RING      1024
+#define INDIRECT_MBUFS 8192
+#define RCU_DQ_SIZE    4096
+/* Datagrams queued on sockets, host-wide, that the pool is sized for. */
+#define SOCKET_MBUFS         8192
 #define FRAG_EXPIRE_EVERY_MS 100
 /* Empty iterations before an idle lcore starts to sleep. */
 #define IDLE_SPIN    256
@@ -94,6 +102,7 @@ host_pool_size(const struct ph_host *h, const struct ph_conf *conf)
 	n += h->n_lcores * (POOL_CACHE + PH_BURST * (conf->n_ports + 2));
 	n += h->n_workers * (TO_LEAD_RING + RTE_MIN(c->frag_max_datagrams * 8u, 4096u));
 	n += c->neigh_queue_total;
+	n += h->n_lcores * (INBOX_RING + LOOP_RING) + SOCKET_MBUFS;
 	return n + 4096;
 }
 
@@ -126,6 +135,7 @@ host_lcores(struct ph_host *h)
 		lc->rxq = lc->is_worker ? rxq++ : PH_NO_QUEUE;
 		lc->ip_id = (uint16_t)arc4random();
 		h->lcores[i] = lc;
+		h->by_eal_id[ids[i]] = lc;
 	}
 	return 0;
 }
@@ -149,6 +159,18 @@ host_lcore_init(struct ph_host *h, struct ph_lcore *lc, char *err, size_t errlen
 			return host_err(err, errlen, -rte_errno, "lcore %u: ring: %s", lc->lcore_id,
 			                rte_strerror(rte_errno));
 	}
+	snprintf(name, sizeof(name), "ph_inbox_%u", lc->index);
+	lc->inbox = rte_ring_create(name, INBOX_RING, rte_lcore_to_socket_id(lc->lcore_id),
+	                            RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "ph_loop_%u", lc->index);
+	lc->loop = rte_ring_create(name, LOOP_RING, rte_lcore_to_socket_id(lc->lcore_id),
+	                           RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (lc->inbox == NULL || lc->loop == NULL)
+		return host_err(err, errlen, -rte_errno, "lcore %u: ring: %s", lc->lcore_id,
+		                rte_strerror(rte_errno));
+	if ((rc = sock_table_init(lc, c->sockets)) != 0)
+		return host_err(err, errlen, rc, "lcore %u: socket table: %s", lc->lcore_id,
+		                strerror(-rc));
 	if (lc->is_worker) {
 		rc = ipv4_frag_init(lc, c->frag_max_datagrams, c->frag_timeout_ms, h->tsc_hz);
 		if (rc != 0)
@@ -209,6 +231,39 @@ host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errl
 	return 0;
 }
 
+static void
+host_defer_free_fn(void *p, void *e, unsigned n)
+{
+	(void)p;
+	for (unsigned i = 0; i < n; i++) {
+		void *obj;
+
+		memcpy(&obj, (char *)e + i * sizeof(void *), sizeof(obj));
+		free(obj);
+	}
+}
+
+void
+ph_defer_free(struct ph_host *h, void *p)
+{
+	struct ph_lcore *lc = ph_host_this_lcore(h);
+
+	if (rte_rcu_qsbr_dq_enqueue(h->rcu_dq, &p) == 0)
+		return;
+	/* The queue is full of entries some lcore still holds up: wait for it,
+	 * reporting our own quiescence so as not to wait for ourselves. */
+	rte_rcu_qsbr_synchronize(h->qsbr, lc != NULL ? lc->index : RTE_QSBR_THRID_INVALID);
+	free(p);
+}
+
+struct ph_lcore *
+ph_host_this_lcore(struct ph_host *h)
+{
+	unsigned id = rte_lcore_id();
+
+	return id < RTE_MAX_LCORE ? h->by_eal_id[id] : NULL;
+}
+
 int
 ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv0, char *err,
               size_t errlen)
@@ -251,7 +306,32 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 		return rc;
 	if ((rc = neigh_pub_create(h, conf->host.neigh_max)) != 0)
 		return host_err(err, errlen, rc, "neighbour table: %s", strerror(-rc));
+	h->indirect_pool = rte_pktmbuf_pool_create("ph_indirect", INDIRECT_MBUFS, POOL_CACHE, 0, 0,
+	                                           (int)rte_socket_id());
+	if (h->indirect_pool == NULL)
+		return host_err(err, errlen, -rte_errno, "indirect mbuf pool: %s",
+		                rte_strerror(rte_errno));
+	{
+		struct rte_rcu_qsbr_dq_parameters dp = {
+		        .name = "ph_defer",
+		        .size = RCU_DQ_SIZE,
+		        .esize = sizeof(void *),
+		        .trigger_reclaim_limit = RCU_DQ_SIZE / 4,
+		        .max_reclaim_size = RCU_DQ_SIZE / 4,
+		        .free_fn = host_defer_free_fn,
+		        .v = h->qsbr,
+		};
+
+		h->rcu_dq = rte_rcu_qsbr_dq_create(&dp);
+		if (h->rcu_dq == NULL)
+			return host_err(err, errlen, -rte_errno, "RCU defer queue: %s",
+			                rte_strerror(rte_errno));
+	}
+	if ((rc = udp_init(h)) != 0)
+		return host_err(err, errlen, rc, "UDP bindings: %s", strerror(-rc));
 	h->ip_proto[IPPROTO_ICMP] = icmp_rx;
+	h->ip_proto[IPPROTO_UDP] = udp_input;
+	h->icmp_err[IPPROTO_UDP] = udp_icmp_error;
 	for (uint16_t i = 0; i < h->n_lcores; i++)
 		if ((rc = host_lcore_init(h, h->lcores[i], err, errlen)) != 0)
 			return rc;
@@ -261,9 +341,10 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 	return 0;
 }
 
-static void
-lcore_idle(struct ph_lcore *lc, unsigned max_us)
+void
+ph_lcore_idle(struct ph_lcore *lc)
 {
+	unsigned max_us = lc->host->conf->host.idle_sleep_us;
 	struct timespec ts = {0};
 	unsigned us;
 
@@ -275,64 +356,92 @@ lcore_idle(struct ph_lcore *lc, unsigned max_us)
 	nanosleep(&ts, NULL);
 }
 
-static int
-lcore_loop(void *arg)
+unsigned
+ph_lcore_poll(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+	unsigned work = 0;
+
+	lc->now_tsc = rte_rdtsc();
+	lc->now_ms = (lc->now_tsc - h->start_tsc) / (h->tsc_hz / 1000);
+	if (lc->is_worker) {
+		for (uint16_t p = 0; p < h->n_ports; p++) {
+			struct ph_port *port = &h->ports[p];
+
+			/* A port may have more RX queues than there are workers. */
+			for (uint16_t q = lc->rxq; q < port->n_rxq; q += h->n_workers) {
+				struct rte_mbuf *pkts[PH_BURST];
+				uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, PH_BURST);
+
+				if (n > 0) {
+					eth_input(lc, port, pkts, n);
+					work += n;
+				}
+			}
+		}
+		if (lc->now_ms >= lc->frag_next_expire_ms) {
+			ipv4_frag_expire(lc);
+			lc->frag_next_expire_ms = lc->now_ms + FRAG_EXPIRE_EVERY_MS;
+		}
+	}
+	work += ipv4_loop_poll(lc);
+	work += sock_inbox_poll(lc);
+	if (lc->is_lead) {
+		work += lead_poll(lc);
+		rte_rcu_qsbr_dq_reclaim(h->rcu_dq, RCU_DQ_SIZE / 4, NULL, NULL, NULL);
+	}
+	ph_lead_flush(lc);
+	work += eth_tx_flush(lc);
+	rte_rcu_qsbr_quiescent(h->qsbr, lc->index);
+	if (work != 0)
+		lc->idle_polls = 0;
+	return work;
+}
+
+/* Run LC's loop until the host stops. */
+int
+ph_lcore_loop(void *arg)
 {
 	struct ph_lcore *lc = arg;
 	struct ph_host *h = lc->host;
-	uint64_t tsc_per_ms = h->tsc_hz / 1000;
-	unsigned idle_us = h->conf->host.idle_sleep_us;
 
+	ph_lcore_online(lc);
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED))
+		if (ph_lcore_poll(lc) == 0)
+			ph_lcore_idle(lc);
+	ph_lcore_offline(lc);
+	return 0;
+}
+
+void
+ph_lcore_online(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+
+	if (lc->online)
+		return;
+	lc->online = true;
 	/* nanosleep() is precise only with a small timer slack (default 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rte_rcu_qsbr_thread_online(h->qsbr, lc->index);
 	if (lc->is_lead)
 		lead_start(lc);
-	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
-		unsigned work = 0;
+}
 
-		lc->now_tsc = rte_rdtsc();
-		lc->now_ms = (lc->now_tsc - h->start_tsc) / tsc_per_ms;
-		if (lc->is_worker) {
-			for (uint16_t p = 0; p < h->n_ports; p++) {
-				struct ph_port *port = &h->ports[p];
-
-				/* A port may have more RX queues than there are workers. */
-				for (uint16_t q = lc->rxq; q < port->n_rxq; q += h->n_workers) {
-					struct rte_mbuf *pkts[PH_BURST];
-					uint16_t n =
-					        rte_eth_rx_burst(port->port_id, q, pkts, PH_BURST);
-
-					if (n > 0) {
-						eth_input(lc, port, pkts, n);
-						work += n;
-					}
-				}
-			}
-			if (lc->now_ms >= lc->frag_next_expire_ms) {
-				ipv4_frag_expire(lc);
-				lc->frag_next_expire_ms = lc->now_ms + FRAG_EXPIRE_EVERY_MS;
-			}
-		}
-		if (lc->is_lead)
-			work += lead_poll(lc);
-		ph_lead_flush(lc);
-		work += eth_tx_flush(lc);
-		rte_rcu_qsbr_quiescent(h->qsbr, lc->index);
-		if (work != 0)
-			lc->idle_polls = 0;
-		else
-			lcore_idle(lc, idle_us);
-	}
-	rte_rcu_qsbr_thread_offline(h->qsbr, lc->index);
-	return 0;
+void
+ph_lcore_offline(struct ph_lcore *lc)
+{
+	if (!lc->online)
+		return;
+	lc->online = false;
+	rte_rcu_qsbr_thread_offline(lc->host->qsbr, lc->index);
 }
 
 int
 ph_host_run(struct ph_host *h)
 {
 	for (uint16_t i = 1; i < h->n_lcores; i++) {
-		int rc = rte_eal_remote_launch(lcore_loop, h->lcores[i], h->lcores[i]->lcore_id);
+		int rc = rte_eal_remote_launch(ph_lcore_loop, h->lcores[i], h->lcores[i]->lcore_id);
 
 		if (rc != 0) {
 			ph_host_stop(h);
@@ -340,7 +449,7 @@ ph_host_run(struct ph_host *h)
 			return rc;
 		}
 	}
-	lcore_loop(h->lcores[0]);
+	ph_lcore_loop(h->lcores[0]);
 	rte_eal_mp_wait_lcore();
 	return 0;
 }
@@ -396,6 +505,18 @@ ph_host_finish(struct ph_host *h, FILE *out)
 		       rte_ring_sc_dequeue(h->lcores[i]->to_lead, (void **)&m) == 0)
 			ph_drop(lead, m, PH_DROP_SHUTDOWN);
 	}
+	/* Sockets still open give their queued datagrams back; then whatever is
+	 * still in flight between lcores. */
+	for (uint16_t i = 0; i < h->n_lcores; i++)
+		sock_table_fini(h->lcores[i]);
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		struct rte_mbuf *m;
+
+		while (rte_ring_sc_dequeue(h->lcores[i]->inbox, (void **)&m) == 0)
+			ph_drop(h->lcores[i], m, PH_DROP_SHUTDOWN);
+		while (rte_ring_sc_dequeue(h->lcores[i]->loop, (void **)&m) == 0)
+			ph_drop(h->lcores[i], m, PH_DROP_SHUTDOWN);
+	}
 	lead_fini(lead);
 	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		eth_tx_flush(h->lcores[i]);
@@ -413,14 +534,19 @@ ph_host_finish(struct ph_host *h, FILE *out)
 		rc = 1;
 	}
 	neigh_pub_destroy(h);
+	udp_fini(h);
+	rte_rcu_qsbr_dq_delete(h->rcu_dq);
 	ctx_destroy(h);
 	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		rte_ring_free(h->lcores[i]->to_lead);
+		rte_ring_free(h->lcores[i]->inbox);
+		rte_ring_free(h->lcores[i]->loop);
 		rte_free(h->lcores[i]);
 	}
 	rte_ring_free(h->lead_mbox);
 	rte_free(h->qsbr);
 	rte_mempool_free(h->pool);
+	rte_mempool_free(h->indirect_pool);
 	rte_free(h);
 	rte_eal_cleanup();
 	return rc;

@@ -57,6 +57,26 @@ icmp_echo_reply(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t hl)
 	ipv4_output(lead, m, &o);
 }
 
+/* An error about a datagram we sent: the transport that sent it decides
+ * (RFC 1122 3.2.2: "MUST be passed to the transport layer"). */
+static void
+icmp_error_input(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t hl, const struct icmp_repr *r)
+{
+	struct ph_pkt_meta *meta = ph_pkt_meta(m);
+	uint16_t quote = (uint16_t)(hl + ICMP_HDR_LEN);
+	uint8_t proto_buf;
+	const uint8_t *proto = rte_pktmbuf_read(m, quote + 9, 1, &proto_buf);
+	ph_icmp_err_fn fn;
+
+	if (proto == NULL || (fn = lead->host->icmp_err[*proto]) == NULL) {
+		ph_drop(lead, m, PH_DROP_ICMP_UNHANDLED);
+		return;
+	}
+	meta->icmp_type = r->type;
+	meta->icmp_code = r->code;
+	fn(lead, m, quote);
+}
+
 void
 icmp_input(struct ph_lcore *lead, struct rte_mbuf *m)
 {
@@ -95,14 +115,18 @@ icmp_input(struct ph_lcore *lead, struct rte_mbuf *m)
 		break;
 	case ICMP_DEST_UNREACH:
 		ph_mib(lead, PH_MIB_icmpInDestUnreachs);
-		break;
+		icmp_error_input(lead, m, hl, &r);
+		return;
 	case ICMP_TIME_EXCEEDED:
 		ph_mib(lead, PH_MIB_icmpInTimeExcds);
-		break;
+		icmp_error_input(lead, m, hl, &r);
+		return;
+	case ICMP_PARAMETERPROB:
+		icmp_error_input(lead, m, hl, &r);
+		return;
 	default:
 		break;
 	}
-	/* No socket listens for ICMP yet: the transports take errors later. */
 	ph_drop(lead, m, PH_DROP_ICMP_UNHANDLED);
 }
 

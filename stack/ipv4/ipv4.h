@@ -25,6 +25,10 @@ struct rte_mbuf;
 
 void ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
 
+/* Datagrams this lcore sent to one of the host's own addresses: fed to
+ * ipv4_input() on the next poll, as a loopback interface would. */
+unsigned ipv4_loop_poll(struct ph_lcore *lc);
+
 struct ipv4_out {
 	uint32_t src; /* host order; 0: the outgoing interface's address toward dst */
 	uint32_t dst; /* host order */
@@ -33,6 +37,9 @@ struct ipv4_out {
 	uint8_t tos;
 	uint8_t ttl; /* 0: the default (64) */
 	bool df;
+	/* Offset in the L4 header of a TCP/UDP checksum to fill (pseudo-header
+	 * included, by the NIC when it can), 0 for none. */
+	uint8_t l4_csum_off;
 };
 
 /*

@@ -7,6 +7,7 @@
 
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "arp/neigh_pub.h"
 #include "core/host.h"
@@ -81,7 +82,14 @@ ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *if
 	struct rte_mbuf *frags[1024];
 	int n;
 
-	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags), ifc->mtu, h->pool);
+	/* A chain (a large datagram, or a received one sent back) is cut into
+	 * headers plus indirect references to its data; one segment is copied. */
+	if (m->nb_segs > 1)
+		n = rte_ipv4_fragment_packet(m, frags, RTE_DIM(frags), ifc->mtu, h->pool,
+		                             h->indirect_pool);
+	else
+		n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, RTE_DIM(frags), ifc->mtu,
+		                                         h->pool);
 	rte_pktmbuf_free(m);
 	if (n < 0) {
 		ph_drop_count(&lc->ctr, n == -ENOMEM ? PH_DROP_NO_MBUF : PH_DROP_IP_FRAG_FAIL, 1);
@@ -96,17 +104,111 @@ ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *if
 	return 0;
 }
 
+/* Fill the TCP/UDP checksum, or leave the pseudo-header sum for the NIC. */
+static void
+ipv4_l4_csum(struct rte_mbuf *m, const struct ipv4_out *o, const struct ph_port *port)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint16_t *field = rte_pktmbuf_mtod_offset(m, uint16_t *, IPV4_MIN_HDR + o->l4_csum_off);
+	bool udp = o->proto == IPPROTO_UDP;
+
+	*field = 0;
+	if (port != NULL && (udp ? port->ol.tx_udp_csum : port->ol.tx_tcp_csum)) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 |
+		               (udp ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);
+		m->l3_len = IPV4_MIN_HDR;
+		*field = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		return;
+	}
+	*field = rte_ipv4_udptcp_cksum_mbuf(m, ip, IPV4_MIN_HDR);
+}
+
+/* Put the IPv4 header from SRC and O in front of M's L4 data; NULL (M
+ * dropped) when there is no room. */
+static struct rte_ipv4_hdr *
+ipv4_push_header(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o, uint32_t src,
+                 struct ipv4_repr *r)
+{
+	uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_MIN_HDR);
+
+	if (hdr == NULL) {
+		ph_drop(lc, m, PH_DROP_NO_MBUF);
+		return NULL;
+	}
+	*r = (struct ipv4_repr){
+	        .src = src,
+	        .dst = o->dst,
+	        .hdr_len = IPV4_MIN_HDR,
+	        .total_len = (uint16_t)rte_pktmbuf_pkt_len(m),
+	        .id = lc->ip_id++,
+	        .proto = o->proto,
+	        .ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL,
+	        .tos = o->tos,
+	        .df = o->df,
+	};
+	ipv4_emit(hdr, r, true);
+	return (struct rte_ipv4_hdr *)hdr;
+}
+
+/* A datagram to one of our own addresses never reaches a port: it waits on
+ * this lcore's loopback queue and comes back in through ipv4_input(). */
+static int
+ipv4_loop(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o,
+          const struct ph_local *local)
+{
+	struct ph_pkt_meta *meta = ph_pkt_meta(m);
+	struct ipv4_repr r;
+	struct rte_ipv4_hdr *ip;
+
+	ip = ipv4_push_header(lc, m, o, o->src ? o->src : o->dst, &r);
+	if (ip == NULL)
+		return -ENOBUFS;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (o->l4_csum_off != 0)
+		ipv4_l4_csum(m, o, NULL);
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+	meta->ctx = o->ctx;
+	meta->ifindex = local->ifindex;
+	meta->flags = PH_PKT_LOOPED;
+	ph_mib(lc, PH_MIB_ipOutTransmits);
+	ph_mib(lc, PH_MIB_ipLoopback);
+	if (rte_ring_sp_enqueue(lc->loop, m) != 0) {
+		ph_drop(lc, m, PH_DROP_LOOP_FULL);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+unsigned
+ipv4_loop_poll(struct ph_lcore *lc)
+{
+	struct rte_mbuf *pkts[PH_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(lc->loop, (void **)pkts, PH_BURST, NULL);
+
+	if (n > 0)
+		ipv4_input(lc, pkts, (uint16_t)n);
+	return n;
+}
+
 int
 ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
 {
+	const struct ph_local *local;
 	struct ph_host *h = lc->host;
 	const struct ph_nexthop *nh;
 	const struct ph_iface *ifc;
 	struct ipv4_repr r;
-	uint32_t nexthop;
-	uint8_t *hdr;
+	uint32_t nexthop, src;
 
 	ph_mib(lc, PH_MIB_ipOutRequests);
+	if (rte_pktmbuf_pkt_len(m) + IPV4_MIN_HDR > IPV4_MAX_LEN) {
+		ph_drop(lc, m, PH_DROP_IP_FRAG_FAIL);
+		return -EMSGSIZE;
+	}
+	local = ctx_local_lookup(h, o->ctx, o->dst);
+	if (local != NULL && local->kind == PH_LOCAL_UNICAST)
+		return ipv4_loop(lc, m, o, local);
 	nh = ctx_route(h, o->ctx, o->dst);
 	if (nh == NULL) {
 		ph_drop(lc, m, PH_DROP_IP_NO_ROUTE);
@@ -114,38 +216,25 @@ ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
 	}
 	ifc = ph_iface(h, nh->ifindex);
 	nexthop = nh->kind == PH_NH_GATEWAY ? nh->gw : o->dst;
-	r = (struct ipv4_repr){
-	        .src = o->src ? o->src : ctx_iface_source(h, nh->ifindex, o->dst),
-	        .dst = o->dst,
-	        .hdr_len = IPV4_MIN_HDR,
-	        .id = lc->ip_id++,
-	        .proto = o->proto,
-	        .ttl = o->ttl ? o->ttl : IPV4_DEFAULT_TTL,
-	        .tos = o->tos,
-	        .df = o->df,
-	};
-	if (r.src == 0) {
+	src = o->src ? o->src : ctx_iface_source(h, nh->ifindex, o->dst);
+	if (src == 0) {
 		ph_drop(lc, m, PH_DROP_IP_NO_SOURCE);
 		return -EADDRNOTAVAIL;
 	}
-	if (rte_pktmbuf_pkt_len(m) + IPV4_MIN_HDR > IPV4_MAX_LEN) {
-		ph_drop(lc, m, PH_DROP_IP_FRAG_FAIL);
-		return -EMSGSIZE;
-	}
-	hdr = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_MIN_HDR);
-	if (hdr == NULL) {
-		ph_drop(lc, m, PH_DROP_NO_MBUF);
+	if (ipv4_push_header(lc, m, o, src, &r) == NULL)
 		return -ENOBUFS;
-	}
-	r.total_len = (uint16_t)rte_pktmbuf_pkt_len(m);
-	ipv4_emit(hdr, &r, true);
 	if (r.total_len > ifc->mtu) {
 		if (r.df) {
 			ph_drop(lc, m, PH_DROP_IP_FRAG_DF);
 			return -EMSGSIZE;
 		}
+		/* The checksum covers the whole datagram: fill it before cutting. */
+		if (o->l4_csum_off != 0)
+			ipv4_l4_csum(m, o, NULL);
 		return ipv4_fragment(lc, m, ifc, nexthop);
 	}
+	if (o->l4_csum_off != 0)
+		ipv4_l4_csum(m, o, ph_iface_port(h, ifc));
 	ipv4_tx_csum(m, ph_iface_port(h, ifc));
 	ipv4_resolve_send(lc, m, ifc->index, nexthop);
 	return 0;

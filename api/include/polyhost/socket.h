@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sockets, shaped like BSD sockets: the same arguments, the same structs
+ * (struct sockaddr_in, struct msghdr), the same errno values, with a ph_
+ * prefix. Descriptors are polyhost's own, not the kernel's: never pass them to
+ * read(2) or close(2). The threading rules are in <polyhost/polyhost.h>.
+ *
+ * Supported: AF_INET, SOCK_DGRAM (UDP). SOCK_NONBLOCK in the type, or
+ * O_NONBLOCK through ph_fcntl(), makes calls that would wait fail with EAGAIN.
+ *
+ * Options: SOL_SOCKET SO_REUSEADDR, SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF
+ * (doubled on set, as Linux does), SO_ERROR (read and cleared), SO_BROADCAST,
+ * SO_TYPE; IPPROTO_IP IP_TOS, IP_TTL (-1 restores the default, 64);
+ * PH_SOL_POLYHOST PH_SO_CONTEXT (int: the routing context; only before bind).
+ *
+ * SO_REUSEPORT on every worker lcore: each worker binds its own socket to the
+ * same address and port; a datagram goes to the socket on the lcore that
+ * received it, so a flow never changes lcore.
+ */
+#ifndef POLYHOST_SOCKET_H
+#define POLYHOST_SOCKET_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Socket option level and options of polyhost's own. */
+#define PH_SOL_POLYHOST 0x5048
+#define PH_SO_CONTEXT   1
+
+int ph_socket(int domain, int type, int protocol);
+int ph_bind(int fd, const struct sockaddr *addr, socklen_t len);
+/* AF_UNSPEC dissolves a datagram socket's association. */
+int ph_connect(int fd, const struct sockaddr *addr, socklen_t len);
+
+/* Flags: MSG_DONTWAIT; on receive also MSG_PEEK and MSG_TRUNC. */
+ssize_t ph_send(int fd, const void *buf, size_t len, int flags);
+ssize_t ph_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                  socklen_t tolen);
+ssize_t ph_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t ph_recv(int fd, void *buf, size_t len, int flags);
+ssize_t ph_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                    socklen_t *fromlen);
+ssize_t ph_recvmsg(int fd, struct msghdr *msg, int flags);
+
+int ph_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int ph_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+int ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int ph_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+int ph_shutdown(int fd, int how);
+int ph_close(int fd);
+/* FIONREAD (int *: size of the next datagram, 0 if none), FIONBIO (int *). */
+int ph_ioctl(int fd, unsigned long request, ...);
+/* F_GETFL, F_SETFL (O_NONBLOCK). */
+int ph_fcntl(int fd, int cmd, ...);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
