@@ -5,7 +5,6 @@
  * ph_poll() and the runner turn the same per-lcore loop that polyhostd runs.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
 
 #include "api/api.h"
 #include "conf/conf.h"
@@ -43,8 +43,12 @@ api_lcore(void)
 		errno = EPERM;
 		return NULL;
 	}
-	/* It reads the lock-free tables from now on: RCU must wait for it. */
+	/* It reads the lock-free tables from now on: RCU must wait for it. Between
+	 * two calls an application holds nothing of them: each call starts in a
+	 * quiescent state, so an lcore busy with its own work between calls does
+	 * not hold up the writers for long. */
 	ph_lcore_online(lc);
+	rte_rcu_qsbr_quiescent(api_host->qsbr, lc->index);
 	return lc;
 }
 
@@ -101,46 +105,65 @@ api_init_fail(int err, const char *fmt, const char *msg)
 	return -1;
 }
 
+/* ARG is "--NAME" or "--NAME=VALUE" (or SHORT, or SHORTVALUE): its value, from
+ * ARGV[*I + 1] when separate (then *I moves on), "" when missing; NULL when
+ * ARG is another option. */
+static const char *
+api_opt(char **argv, int argc, int *i, const char *name, const char *shrt)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) == 0 && a[n] == '=')
+		return a + n + 1;
+	if (shrt != NULL && strncmp(a, shrt, 2) == 0 && a[2] != '\0')
+		return a + 2;
+	if (strcmp(a, name) != 0 && (shrt == NULL || strcmp(a, shrt) != 0))
+		return NULL;
+	if (*i + 1 >= argc)
+		return "";
+	return argv[++*i];
+}
+
 int
 ph_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"config", required_argument, NULL, 'c'},
-	        {"lcores", required_argument, NULL, 'l'},
-	        {"eal", required_argument, NULL, 'e'},
-	        {NULL, 0, NULL, 0},
-	};
 	const char *path = getenv("POLYHOST_CONFIG"), *lcores = NULL, *eal = NULL;
 	char err[512];
 	struct ph_host *h;
-	int opt, used, rc;
+	int used, rc, i;
 
 	api_init_err[0] = '\0';
 	if (api_host != NULL)
 		return api_init_fail(EALREADY, "%s", "the host is already running");
 	if (argc < 1 || argv == NULL)
 		return api_init_fail(EINVAL, "%s", "argv must hold at least the program name");
-	/* '+': stop at the first argument that is not ours; it is the application's. */
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
+	/* Ours up to "--" (taken too) or the first argument that is not ours: the
+	 * rest is the application's, whatever it looks like. */
+	for (i = 1; i < argc; i++) {
+		const char *v;
+
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
 			break;
-		case 'l':
-			lcores = optarg;
-			break;
-		case 'e':
-			eal = optarg;
-			break;
-		default:
-			return api_init_fail(EINVAL, "unknown or incomplete option '%s'",
-			                     argv[optind - 1]);
 		}
+		if ((v = api_opt(argv, argc, &i, "--config", "-c")) != NULL)
+			path = v;
+		else if ((v = api_opt(argv, argc, &i, "--lcores", NULL)) != NULL)
+			lcores = v;
+		else if ((v = api_opt(argv, argc, &i, "--eal", NULL)) != NULL)
+			eal = v;
+		else
+			break;
+		if (*v == '\0')
+			return api_init_fail(EINVAL, "option '%s' needs a value", argv[i]);
 	}
-	used = optind;
-	optind = 1; /* the application may parse what is left with getopt */
+	used = i;
+	if (path == NULL && used < argc && argv[used][0] == '-')
+		return api_init_fail(EINVAL,
+		                     "unknown option '%s' (the host takes -c FILE, --lcores LIST, "
+		                     "--eal ARGS; the application's come after them or after --)",
+		                     argv[used]);
 	if (path == NULL)
 		return api_init_fail(EINVAL, "%s",
 		                     "no configuration: give -c FILE or set POLYHOST_CONFIG");
@@ -161,6 +184,9 @@ ph_init(int argc, char **argv)
 	api_host = h;
 	if (api_stop_early)
 		ph_host_stop(h);
+	/* EAL parsed its arguments with getopt: the application's own getopt
+	 * starts afresh. */
+	optind = 0;
 	return used;
 }
 

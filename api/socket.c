@@ -361,10 +361,14 @@ ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR:
-			s->reuseaddr = v != 0;
-			return 0;
 		case SO_REUSEPORT:
-			s->reuseport = v != 0;
+			if (name == SO_REUSEADDR)
+				s->reuseaddr = v != 0;
+			else
+				s->reuseport = v != 0;
+			/* Bound already: binds after this one see the new value. */
+			if ((rc = udp_sock_changed(lc, s)) != 0)
+				API_FAIL(-rc);
 			return 0;
 		case SO_BROADCAST:
 			s->broadcast = v != 0;
@@ -610,11 +614,12 @@ ph_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout_ms)
 		API_FAIL(EFAULT);
 	if (timeout_ms > 0)
 		deadline = rte_rdtsc() + (uint64_t)timeout_ms * (rte_get_tsc_hz() / 1000);
+	/* The stack turns at least once per call: a socket that is always ready
+	 * (EPOLLOUT, level-triggered) must not keep the lcore from receiving, nor
+	 * the loop from seeing ph_stop(). */
 	for (;;) {
 		unsigned work;
 
-		if ((n = ep_collect(ep, events, max)) > 0)
-			return n;
 		if (ph_stopping())
 			API_FAIL(EINTR);
 		work = ph_lcore_poll(lc);
@@ -643,6 +648,8 @@ ph_zc_recvfrom(int fd, struct ph_zbuf **buf, int flags, struct sockaddr *from, s
 		return -1;
 	if (buf == NULL || (from != NULL && fromlen == NULL))
 		API_FAIL(EFAULT);
+	if (flags & ~MSG_DONTWAIT)
+		API_FAIL(EINVAL); /* MSG_PEEK cannot hand over a buffer it leaves queued */
 	rc = api_recv_wait(lc, s, flags);
 	if (rc <= 0) {
 		*buf = NULL;

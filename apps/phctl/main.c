@@ -224,8 +224,10 @@ cmd_addr(void)
 	return 0;
 }
 
+/* Every entry of a paged telemetry command (KEY_PREFIX<i> -> a line of
+ * fields), page by page, each line to SHOW. */
 static int
-cmd_neigh(void)
+tel_pages(const char *cmd, char key_prefix, void (*show)(const char *line))
 {
 	unsigned skip = 0;
 
@@ -235,33 +237,71 @@ cmd_neigh(void)
 		long long count;
 
 		snprintf(p, sizeof(p), "%u", skip);
-		v = tel_get("/polyhost/neigh", p);
+		v = tel_get(cmd, p);
 		if (v == NULL)
 			return 1;
 		count = jint(v, "count");
 		for (long long i = 0; i < count; i++) {
-			char key[24], ip[20], mac[20], state[16], dev[PH_NAME_LEN],
-			        ctx[PH_NAME_LEN];
-			unsigned long long age;
+			char key[24];
 
-			snprintf(key, sizeof(key), "n%lld", i);
-			if (sscanf(jstr(v, key), "%19s %19s %15s %31s %31s %llu", ip, mac, state,
-			           dev, ctx, &age) != 6)
-				continue;
-			printf("%s dev %s ctx %s", ip, dev, ctx);
-			if (strcmp(mac, "-") != 0)
-				printf(" lladdr %s", mac);
-			printf(" %s", state);
-			if (strcmp(state, "INCOMPLETE") != 0)
-				printf(" (confirmed %llu ms ago)", age);
-			printf("\n");
+			snprintf(key, sizeof(key), "%c%lld", key_prefix, i);
+			show(jstr(v, key));
 		}
 		json_decref(v);
 		if (count == 0)
-			break;
+			return 0;
 		skip += (unsigned)count;
 	}
-	return 0;
+}
+
+static void
+show_neigh(const char *line)
+{
+	char ip[20], mac[20], state[16], dev[PH_NAME_LEN], ctx[PH_NAME_LEN];
+	unsigned long long age;
+
+	if (sscanf(line, "%19s %19s %15s %31s %31s %llu", ip, mac, state, dev, ctx, &age) != 6)
+		return;
+	printf("%s dev %s ctx %s", ip, dev, ctx);
+	if (strcmp(mac, "-") != 0)
+		printf(" lladdr %s", mac);
+	printf(" %s", state);
+	if (strcmp(state, "INCOMPLETE") != 0)
+		printf(" (confirmed %llu ms ago)", age);
+	printf("\n");
+}
+
+static int
+cmd_neigh(void)
+{
+	return tel_pages("/polyhost/neigh", 'n', show_neigh);
+}
+
+static void
+show_sock(const char *line)
+{
+	char ctx[PH_NAME_LEN], la[20], ra[20], flags[32], l[32], r[32];
+	unsigned lport, rport, lcore;
+	int fd;
+
+	if (sscanf(line, "%31s %19s %u %19s %u %u %d %31s", ctx, la, &lport, ra, &rport, &lcore,
+	           &fd, flags) != 8)
+		return;
+	snprintf(l, sizeof(l), "%s:%u", strcmp(la, "0.0.0.0") ? la : "*", lport);
+	if (rport != 0)
+		snprintf(r, sizeof(r), "%s:%u", ra, rport);
+	else
+		strlcpy(r, "*:*", sizeof(r));
+	printf("%-5s %-12s %-21s %-21s %-5u %-8d %s\n", "udp", ctx, l, r, lcore, fd, flags);
+}
+
+/* Bound UDP sockets, like `ss -uan`. */
+static int
+cmd_socks(void)
+{
+	printf("%-5s %-12s %-21s %-21s %-5s %-8s %s\n", "proto", "context", "local", "peer",
+	       "lcore", "fd", "options");
+	return tel_pages("/polyhost/udp", 's', show_sock);
 }
 
 static int
@@ -387,6 +427,7 @@ usage(FILE *f)
 	           "  neigh           the neighbour (ARP) table, like ip neigh\n"
 	           "  route [CTX]     routes of every context (or of CTX), like ip route\n"
 	           "  ctx             routing contexts and their interfaces\n"
+	           "  socks           bound UDP sockets, like ss -uan\n"
 	           "  mempool         packet buffer pool use\n"
 	           "  raw CMD [PARAM] any telemetry command, as JSON\n");
 }
@@ -457,6 +498,8 @@ main(int argc, char **argv)
 		rc = cmd_ctx();
 	else if (strcmp(cmd, "mempool") == 0)
 		rc = cmd_mempool();
+	else if (strcmp(cmd, "socks") == 0)
+		rc = cmd_socks();
 	else if (strcmp(cmd, "raw") == 0 && optind + 1 < argc)
 		rc = cmd_raw(argv[optind + 1], optind + 2 < argc ? argv[optind + 2] : NULL);
 	else {

@@ -39,7 +39,8 @@ struct ph_lcore {
 	uint16_t txq;      /* its TX queue on every port */
 	bool is_lead;
 	bool is_worker;
-	bool online; /* its thread reports RCU quiescent states */
+	bool online;       /* its thread reports RCU quiescent states */
+	bool lead_started; /* the lead announced its addresses */
 
 	/* Refreshed once per loop iteration. */
 	uint64_t now_tsc;

@@ -424,8 +424,12 @@ ph_lcore_online(struct ph_lcore *lc)
 	/* nanosleep() is precise only with a small timer slack (default 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	rte_rcu_qsbr_thread_online(h->qsbr, lc->index);
-	if (lc->is_lead)
+	/* Once: an lcore goes offline when ph_run() returns and online again at
+	 * the next call, which must not announce the addresses anew. */
+	if (lc->is_lead && !lc->lead_started) {
+		lc->lead_started = true;
 		lead_start(lc);
+	}
 }
 
 void
@@ -497,10 +501,14 @@ ph_host_finish(struct ph_host *h, FILE *out)
 	int rc = 0;
 
 	ph_telemetry_unregister();
-	/* Requests still on their way to the lead are dropped, counted by the lead. */
+	/* Requests still on their way to the lead are dropped, counted by the lead:
+	 * staged ones too (a worker may have sent after its last loop turn). */
 	for (uint16_t i = 1; i < h->n_lcores; i++) {
 		struct rte_mbuf *m;
 
+		ph_drop_bulk(lead, h->lcores[i]->lead_stage, h->lcores[i]->n_lead_stage,
+		             PH_DROP_SHUTDOWN);
+		h->lcores[i]->n_lead_stage = 0;
 		while (h->lcores[i]->to_lead != NULL &&
 		       rte_ring_sc_dequeue(h->lcores[i]->to_lead, (void **)&m) == 0)
 			ph_drop(lead, m, PH_DROP_SHUTDOWN);

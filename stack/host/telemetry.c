@@ -3,8 +3,9 @@
  * The /polyhost/ rte_telemetry commands that phctl (and any telemetry client,
  * e.g. dpdk-telemetry.py) reads. They run on DPDK's telemetry thread: they
  * read only what is immutable after start-up (ports, interfaces, contexts,
- * routes), counters (relaxed atomic loads), and ask the lead core for what it
- * owns (the neighbour table) through lead_call().
+ * routes), counters (relaxed atomic loads), the UDP bindings (under their
+ * writers' lock), and ask the lead core for what it owns (the neighbour
+ * table) through lead_call().
  *
  * Telemetry callbacks take no argument, so the host they describe is the one
  * registered here; a rwlock keeps it alive while a command runs.
@@ -24,9 +25,11 @@
 #include "core/host.h"
 #include "host/host.h"
 #include "host/lead.h"
+#include "udp/udp.h"
 #include "wire/ipv4.h"
 
 #define NEIGH_PAGE 64
+#define UDP_PAGE   64
 
 static pthread_rwlock_t tel_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct ph_host *tel_host;
@@ -335,6 +338,36 @@ cmd_neigh(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* One page of the UDP sockets: "s<i>" -> "CTX LADDR LPORT RADDR RPORT LCORE FD FLAGS". */
+static int
+cmd_udp(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	struct udp_sock_info e[UDP_PAGE];
+	unsigned skip = params != NULL ? (unsigned)strtoul(params, NULL, 10) : 0, total, n;
+
+	n = udp_list(h, skip, e, UDP_PAGE, &total);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "skip", skip);
+	rte_tel_data_add_dict_u64(d, "count", n);
+	for (unsigned i = 0; i < n; i++) {
+		char key[16], val[160], la[20], ra[20];
+
+		ip_str(e[i].laddr, la, sizeof(la));
+		ip_str(e[i].raddr, ra, sizeof(ra));
+		snprintf(key, sizeof(key), "s%u", i);
+		snprintf(val, sizeof(val), "%s %s %u %s %u %u %d %s%s%s", ctx_name(h, e[i].ctx), la,
+		         e[i].lport, ra, e[i].rport, e[i].lcore, e[i].fd,
+		         e[i].reuseaddr ? "reuseaddr" : "",
+		         e[i].reuseaddr && e[i].reuseport ? "," : "",
+		         e[i].reuseport    ? "reuseport"
+		         : !e[i].reuseaddr ? "-"
+		                           : "");
+		rte_tel_data_add_dict_string(d, key, val);
+	}
+	return 0;
+}
+
 static int
 cmd_mempool(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
@@ -363,6 +396,7 @@ typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_
 	X(ctx, "/polyhost/ctx", "Routing contexts and their numbers. No parameters.")              \
 	X(routes, "/polyhost/routes", "Routes of a context. Parameter: context name.")             \
 	X(neigh, "/polyhost/neigh", "Neighbour table, 64 per page. Parameter: entries to skip.")   \
+	X(udp, "/polyhost/udp", "Bound UDP sockets, 64 per page. Parameter: entries to skip.")     \
 	X(mempool, "/polyhost/mempool", "Packet pool use. No parameters.")
 
 #define TEL_CB(name, path, help)                                                                   \

@@ -125,12 +125,37 @@ udp_bind_find(struct udp_host *u, uint16_t ctx, uint32_t ip, uint16_t port)
 	return RB_FIND(udp_tree, &u->tree, &k);
 }
 
-/* Publish NEW in place of OLD (either may be NULL); OLD is freed after every
- * reader has moved on. */
-static int
-udp_bind_replace(struct ph_host *h, struct udp_bind *old, struct udp_bind *new)
+/* A writer's turn: the lock, and the entries it replaced. They are freed
+ * after every reader has moved on, and only once the lock is released: waiting
+ * for readers with the lock held would wait for an lcore that is itself
+ * spinning on the lock, never to report its quiescence. */
+struct udp_writer {
+	struct ph_host *h;
+	struct udp_bind *retired[4];
+	unsigned n_retired;
+};
+
+static void
+udp_wr_lock(struct udp_writer *w, struct ph_host *h)
 {
-	struct udp_host *u = h->udp;
+	w->h = h;
+	w->n_retired = 0;
+	rte_spinlock_lock(&h->udp->lock);
+}
+
+static void
+udp_wr_unlock(struct udp_writer *w)
+{
+	rte_spinlock_unlock(&w->h->udp->lock);
+	for (unsigned i = 0; i < w->n_retired; i++)
+		ph_defer_free(w->h, w->retired[i]);
+}
+
+/* Publish NEW in place of OLD (either may be NULL); OLD is retired. */
+static int
+udp_bind_replace(struct udp_writer *w, struct udp_bind *old, struct udp_bind *new)
+{
+	struct udp_host *u = w->h->udp;
 	int rc;
 
 	if (new != NULL) {
@@ -146,8 +171,10 @@ udp_bind_replace(struct ph_host *h, struct udp_bind *old, struct udp_bind *new)
 		rte_hash_del_key(u->tbl, &old->key);
 		RB_REMOVE(udp_tree, &u->tree, old);
 	}
-	if (old != NULL)
-		ph_defer_free(h, old);
+	if (old != NULL) {
+		RTE_ASSERT(w->n_retired < RTE_DIM(w->retired));
+		w->retired[w->n_retired++] = old;
+	}
 	return 0;
 }
 
@@ -235,8 +262,9 @@ udp_member_of(const struct ph_sock *s)
 }
 
 static int
-udp_bind_locked(struct ph_host *h, struct ph_sock *s, uint32_t ip, uint16_t port)
+udp_bind_locked(struct udp_writer *w, struct ph_sock *s, uint32_t ip, uint16_t port)
 {
+	struct ph_host *h = w->h;
 	struct udp_host *u = h->udp;
 	struct udp_key key = {.ip = ip, .ctx = s->ctx};
 	struct udp_bind *old, *new;
@@ -255,7 +283,7 @@ udp_bind_locked(struct ph_host *h, struct ph_sock *s, uint32_t ip, uint16_t port
 	if (new == NULL)
 		return -ENOMEM;
 	new->m[new->n++] = udp_member_of(s);
-	rc = udp_bind_replace(h, old, new);
+	rc = udp_bind_replace(w, old, new);
 	if (rc != 0)
 		return rc;
 	s->laddr = ip;
@@ -263,11 +291,11 @@ udp_bind_locked(struct ph_host *h, struct ph_sock *s, uint32_t ip, uint16_t port
 	return 0;
 }
 
-/* Publish S's member entry again after its peer changed. */
+/* Publish S's member entry again after its peer or its options changed. */
 static int
-udp_member_update_locked(struct ph_host *h, const struct ph_sock *s)
+udp_member_update_locked(struct udp_writer *w, const struct ph_sock *s)
 {
-	struct udp_bind *old = udp_bind_find(h->udp, s->ctx, s->laddr, s->lport);
+	struct udp_bind *old = udp_bind_find(w->h->udp, s->ctx, s->laddr, s->lport);
 	int i = udp_member_index(old, s->fd);
 	struct udp_bind *new;
 
@@ -277,13 +305,13 @@ udp_member_update_locked(struct ph_host *h, const struct ph_sock *s)
 	if (new == NULL)
 		return -ENOMEM;
 	new->m[i] = udp_member_of(s);
-	return udp_bind_replace(h, old, new);
+	return udp_bind_replace(w, old, new);
 }
 
 static void
-udp_unbind_locked(struct ph_host *h, const struct ph_sock *s)
+udp_unbind_locked(struct udp_writer *w, const struct ph_sock *s)
 {
-	struct udp_bind *old = udp_bind_find(h->udp, s->ctx, s->laddr, s->lport);
+	struct udp_bind *old = udp_bind_find(w->h->udp, s->ctx, s->laddr, s->lport);
 	int i = udp_member_index(old, s->fd);
 	struct udp_bind *new = NULL;
 
@@ -294,9 +322,11 @@ udp_unbind_locked(struct ph_host *h, const struct ph_sock *s)
 		if (new == NULL) { /* keep the entry: the owner drops its datagrams */
 			return;
 		}
-		new->m[i] = new->m[--new->n];
+		/* In order: among unconnected members the latest bind wins. */
+		new->n--;
+		memmove(&new->m[i], &new->m[i + 1], (new->n - (unsigned)i) * sizeof(new->m[0]));
 	}
-	udp_bind_replace(h, old, new);
+	udp_bind_replace(w, old, new);
 }
 
 void
@@ -312,15 +342,18 @@ int
 udp_bind(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 {
 	struct ph_host *h = lc->host;
+	struct udp_writer w;
 	int rc;
 
 	if (s->lport != 0)
 		return -EINVAL;
 	if (ip != 0 && ip != IPV4_BCAST && ctx_local_lookup(h, s->ctx, ip) == NULL)
 		return -EADDRNOTAVAIL;
-	rte_spinlock_lock(&h->udp->lock);
-	rc = udp_bind_locked(h, s, ip, port);
-	rte_spinlock_unlock(&h->udp->lock);
+	udp_wr_lock(&w, h);
+	rc = udp_bind_locked(&w, s, ip, port);
+	udp_wr_unlock(&w);
+	if (rc == 0)
+		s->bound_port = port != 0;
 	return rc;
 }
 
@@ -335,10 +368,27 @@ udp_is_bcast(const struct ph_host *h, uint16_t ctx, uint32_t ip)
 	return l != NULL && l->kind == PH_LOCAL_BROADCAST;
 }
 
+static bool
+udp_is_unicast_local(const struct ph_host *h, uint16_t ctx, uint32_t ip)
+{
+	const struct ph_local *l = ctx_local_lookup(h, ctx, ip);
+
+	return l != NULL && l->kind == PH_LOCAL_UNICAST;
+}
+
+/* The bound address when it can be a source: a socket bound to a broadcast
+ * address receives there but sends from its interface's address. */
+static uint32_t
+udp_unicast_laddr(const struct ph_host *h, const struct ph_sock *s)
+{
+	return s->laddr != 0 && udp_is_unicast_local(h, s->ctx, s->laddr) ? s->laddr : 0;
+}
+
 int
 udp_connect(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 {
 	struct ph_host *h = lc->host;
+	struct udp_writer w;
 	uint32_t src = 0;
 	int rc = 0;
 
@@ -353,22 +403,30 @@ udp_connect(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 		nh = ctx_route(h, s->ctx, ip);
 		if (nh == NULL)
 			return -ENETUNREACH;
-		src = s->laddr ? s->laddr : ctx_iface_source(h, nh->ifindex, ip);
-		if (ctx_local_lookup(h, s->ctx, ip) != NULL)
-			src = s->laddr ? s->laddr : ip;
+		src = udp_unicast_laddr(h, s);
+		if (src == 0)
+			src = udp_is_unicast_local(h, s->ctx, ip)
+			              ? ip
+			              : ctx_iface_source(h, nh->ifindex, ip);
 	}
-	rte_spinlock_lock(&h->udp->lock);
-	if (s->lport == 0 && (ip != 0 || port != 0))
-		rc = udp_bind_locked(h, s, 0, 0);
+	udp_wr_lock(&w, h);
+	if (ip == 0 && port == 0 && s->lport != 0 && !s->bound_port) {
+		/* Dissolving the association gives back a port only connect chose,
+		 * as Linux does; an address or port the application bound stays. */
+		udp_unbind_locked(&w, s);
+		s->lport = 0;
+	} else if (s->lport == 0 && (ip != 0 || port != 0)) {
+		rc = udp_bind_locked(&w, s, s->laddr, 0);
+	}
 	if (rc == 0) {
 		s->connected = ip != 0 || port != 0;
 		s->raddr = ip;
 		s->rport = port;
 		s->src = src;
 		if (s->lport != 0)
-			rc = udp_member_update_locked(h, s);
+			rc = udp_member_update_locked(&w, s);
 	}
-	rte_spinlock_unlock(&h->udp->lock);
+	udp_wr_unlock(&w);
 	return rc;
 }
 
@@ -378,14 +436,28 @@ udp_shutdown(struct ph_lcore *lc, struct ph_sock *s, int how)
 	(void)lc;
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return -EINVAL;
-	if (!s->connected)
-		return -ENOTCONN;
 	if (how != SHUT_WR)
 		s->shut_rd = true;
 	if (how != SHUT_RD)
 		s->shut_wr = true;
+	/* Like Linux: ENOTCONN for an unconnected socket, but shut all the same,
+	 * which is how another waiter on it is woken. */
 	sock_wakeup(s);
-	return 0;
+	return s->connected ? 0 : -ENOTCONN;
+}
+
+int
+udp_sock_changed(struct ph_lcore *lc, struct ph_sock *s)
+{
+	struct udp_writer w;
+	int rc;
+
+	if (s->lport == 0)
+		return 0;
+	udp_wr_lock(&w, lc->host);
+	rc = udp_member_update_locked(&w, s);
+	udp_wr_unlock(&w);
+	return rc;
 }
 
 void
@@ -394,9 +466,11 @@ udp_close(struct ph_lcore *lc, struct ph_sock *s)
 	struct ph_host *h = lc->host;
 
 	if (s->lport != 0) {
-		rte_spinlock_lock(&h->udp->lock);
-		udp_unbind_locked(h, s);
-		rte_spinlock_unlock(&h->udp->lock);
+		struct udp_writer w;
+
+		udp_wr_lock(&w, h);
+		udp_unbind_locked(&w, s);
+		udp_wr_unlock(&w);
 	}
 	sock_free(lc, s);
 }
@@ -412,20 +486,57 @@ udp_set_ctx(struct ph_lcore *lc, struct ph_sock *s, uint16_t ctx)
 	return 0;
 }
 
+unsigned
+udp_list(struct ph_host *h, unsigned skip, struct udp_sock_info *out, unsigned max, unsigned *total)
+{
+	struct udp_host *u = h->udp;
+	struct udp_bind *b;
+	unsigned n = 0, seen = 0;
+
+	rte_spinlock_lock(&u->lock);
+	RB_FOREACH(b, udp_tree, &u->tree)
+	{
+		for (unsigned i = 0; i < b->n; i++, seen++) {
+			const struct udp_member *m = &b->m[i];
+
+			if (seen < skip || n == max)
+				continue;
+			out[n++] = (struct udp_sock_info){
+			        .ctx = b->key.ctx,
+			        .laddr = b->key.ip,
+			        .lport = b->key.port,
+			        .raddr = m->raddr,
+			        .rport = m->rport,
+			        .lcore = m->lcore,
+			        .fd = m->fd,
+			        .reuseaddr = m->reuseaddr,
+			        .reuseport = m->reuseport,
+			};
+		}
+	}
+	rte_spinlock_unlock(&u->lock);
+	*total = seen;
+	return n;
+}
+
 /* ---- input ---- */
 
-static const struct udp_bind *
-udp_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t port)
+/* The bindings a datagram to IP:PORT may go to, into B: the one for that very
+ * address first, then the wildcard one. Returns how many. */
+static unsigned
+udp_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t port,
+           const struct udp_bind *b[2])
 {
 	struct udp_key k = {.ip = ip, .port = port, .ctx = ctx};
+	unsigned n = 0;
 	void *data;
 
-	if (rte_hash_lookup_data(h->udp->tbl, &k, &data) >= 0)
-		return data;
+	if (ip != 0 && rte_hash_lookup_data(h->udp->tbl, &k, &data) >= 0)
+		b[n++] = data;
 	k.ip = 0;
 	if (rte_hash_lookup_data(h->udp->tbl, &k, &data) >= 0)
-		return data;
-	return NULL;
+		b[n++] = data;
+	return n;
 }
 
 /* The member a unicast datagram from SRC:SPORT goes to, or -1. */
@@ -475,37 +586,53 @@ udp_to_member(struct ph_lcore *lc, const struct udp_member *mb, struct rte_mbuf 
 		ph_drop(lc, m, PH_DROP_INBOX_FULL);
 }
 
-/* A broadcast goes to every unconnected member (and connected ones whose peer sent it). */
-static void
-udp_bcast(struct ph_lcore *lc, const struct udp_bind *b, struct rte_mbuf *m, uint32_t src,
-          uint16_t sport)
+/* A copy of M (data at the payload) for one more receiver, with the IPv4 and
+ * UDP headers in front of the data as receivers expect them; NULL when the
+ * pool is empty (counted). */
+static struct rte_mbuf *
+udp_copy_for(struct ph_lcore *lc, struct rte_mbuf *m)
 {
-	int last = -1;
+	uint16_t hdrs = (uint16_t)(m->l3_len + m->l4_len);
+	struct rte_mbuf *c;
 
-	for (int i = 0; i < b->n; i++) {
-		const struct udp_member *mb = &b->m[i];
-		struct rte_mbuf *c;
-
-		if (mb->rport != 0 && (mb->raddr != src || mb->rport != sport))
-			continue;
-		if (last >= 0) {
-			c = rte_pktmbuf_copy(m, lc->host->pool, 0, UINT32_MAX);
-			if (c == NULL) {
-				ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
-			} else {
-				c->l3_len = m->l3_len;
-				c->l4_len = m->l4_len;
-				*ph_pkt_meta(c) = *ph_pkt_meta(m);
-				/* The copy starts at the payload: keep the headers in front. */
-				udp_to_member(lc, &b->m[last], c);
-			}
-		}
-		last = i;
+	/* The headers are still in front of the payload: copy them along. */
+	rte_pktmbuf_prepend(m, hdrs);
+	c = rte_pktmbuf_copy(m, lc->host->pool, 0, UINT32_MAX);
+	rte_pktmbuf_adj(m, hdrs);
+	if (c == NULL) {
+		ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
+		return NULL;
 	}
-	if (last < 0)
+	rte_pktmbuf_adj(c, hdrs);
+	c->l3_len = m->l3_len;
+	c->l4_len = m->l4_len;
+	*ph_pkt_meta(c) = *ph_pkt_meta(m);
+	return c;
+}
+
+/* A broadcast goes to every unconnected member of the bindings (and to
+ * connected ones whose peer sent it), as Linux delivers it. */
+static void
+udp_bcast(struct ph_lcore *lc, const struct udp_bind *const *b, unsigned nb, struct rte_mbuf *m,
+          uint32_t src, uint16_t sport)
+{
+	const struct udp_member *last = NULL;
+
+	for (unsigned j = 0; j < nb; j++)
+		for (int i = 0; i < b[j]->n; i++) {
+			const struct udp_member *mb = &b[j]->m[i];
+			struct rte_mbuf *c;
+
+			if (mb->rport != 0 && (mb->raddr != src || mb->rport != sport))
+				continue;
+			if (last != NULL && (c = udp_copy_for(lc, m)) != NULL)
+				udp_to_member(lc, last, c);
+			last = mb;
+		}
+	if (last == NULL)
 		ph_drop(lc, m, PH_DROP_UDP_NO_PORT);
 	else
-		udp_to_member(lc, &b->m[last], m);
+		udp_to_member(lc, last, m);
 }
 
 static enum ph_drop
@@ -524,17 +651,25 @@ udp_check(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t hl, struct
 	if (uh->dgram_cksum != 0 && !(ph_pkt_meta(m)->flags & PH_PKT_LOOPED)) {
 		uint64_t ol = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-		/* A reassembled datagram carries the flags of one fragment: check it here. */
-		if (m->nb_segs > 1 || ol == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN ||
-		    ol == RTE_MBUF_F_RX_L4_CKSUM_NONE) {
-			if (ulen != ip_payload)
-				return PH_DROP_UDP_BAD_LEN; /* the checksum covers ulen only */
-			if (rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, hl) != 0)
+		/* Software when the NIC did not check, when the flags are those of one
+		 * fragment of a reassembled datagram, and when bytes follow the UDP
+		 * length: a NIC (net_tap's software check among them) may have
+		 * summed the whole IP payload. CKSUM_NONE is not "unchecked": the
+		 * data is intact and the field left for us (virtio from a local
+		 * sender), so it passes like GOOD. */
+		if (m->nb_segs > 1 || ulen != ip_payload || ol == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+			/* The helper takes the length it sums, and the pseudo-header's,
+			 * from the IPv4 total length: make that the UDP length. */
+			struct rte_ipv4_hdr ph = *ip;
+
+			ph.total_length = rte_cpu_to_be_16((uint16_t)(hl + ulen));
+			if (rte_ipv4_udptcp_cksum_mbuf_verify(m, &ph, hl) != 0)
 				return PH_DROP_UDP_BAD_CSUM;
 		} else if (ol == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
 			return PH_DROP_UDP_BAD_CSUM;
 		}
 	}
+	/* Bytes past the UDP length are not the datagram's (Linux trims them too). */
 	if (ulen < ip_payload && rte_pktmbuf_trim(m, (uint16_t)(ip_payload - ulen)) != 0)
 		return PH_DROP_UDP_BAD_LEN;
 	return PH_DROP_NONE;
@@ -551,11 +686,13 @@ udp_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 		uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
 		uint32_t src = rte_be_to_cpu_32(ip->src_addr), dst = rte_be_to_cpu_32(ip->dst_addr);
-		const struct udp_bind *b;
+		const struct udp_member *to = NULL;
+		const struct udp_bind *b[2];
+		bool bcast = (meta->flags & PH_PKT_IP_BCAST) != 0;
 		struct rte_udp_hdr uh;
 		enum ph_drop why;
 		uint16_t sport, dport;
-		int k;
+		unsigned nb;
 
 		why = udp_check(m, ip, hl, &uh);
 		if (why != PH_DROP_NONE) {
@@ -564,8 +701,17 @@ udp_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		}
 		sport = rte_be_to_cpu_16(uh.src_port);
 		dport = rte_be_to_cpu_16(uh.dst_port);
-		b = udp_lookup(h, meta->ctx, dst, dport);
-		if (b == NULL) {
+		nb = udp_lookup(h, meta->ctx, dst, dport, b);
+		/* Unicast: the first binding with a taker, the exact address first. */
+		for (unsigned j = 0; !bcast && j < nb && to == NULL; j++) {
+			int k = udp_pick(
+			        b[j], src, sport, lc->index,
+			        rte_jhash_3words(src, dst, (uint32_t)sport << 16 | dport, 0));
+
+			if (k >= 0)
+				to = &b[j]->m[k];
+		}
+		if (nb == 0 || (!bcast && to == NULL)) {
 			if (meta->flags & (PH_PKT_IP_BCAST | PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) {
 				ph_drop(lc, m, PH_DROP_UDP_NO_PORT);
 				continue;
@@ -580,16 +726,10 @@ udp_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		m->l3_len = hl;
 		m->l4_len = UDP_HDR_LEN;
 		rte_pktmbuf_adj(m, (uint16_t)(hl + UDP_HDR_LEN));
-		if (meta->flags & PH_PKT_IP_BCAST) {
-			udp_bcast(lc, b, m, src, sport);
-			continue;
-		}
-		k = udp_pick(b, src, sport, lc->index,
-		             rte_jhash_3words(src, dst, (uint32_t)sport << 16 | dport, 0));
-		if (k < 0)
-			ph_drop(lc, m, PH_DROP_UDP_NO_PORT);
+		if (bcast)
+			udp_bcast(lc, b, nb, m, src, sport);
 		else
-			udp_to_member(lc, &b->m[k], m);
+			udp_to_member(lc, to, m);
 	}
 }
 
@@ -673,11 +813,12 @@ udp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
 	struct ph_pkt_meta *meta = ph_pkt_meta(m);
 	uint8_t qbuf[IPV4_MAX_HDR + UDP_HDR_LEN];
 	const uint8_t *q;
-	const struct udp_bind *b;
+	const struct udp_bind *b[2];
+	const struct udp_member *to = NULL;
 	uint32_t qsrc, qdst;
 	uint16_t qhl, sport, dport;
 	bool hard;
-	int k;
+	unsigned nb;
 
 	q = rte_pktmbuf_read(m, quote, IPV4_MIN_HDR, qbuf);
 	if (q == NULL)
@@ -696,20 +837,19 @@ udp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
 	dport = (uint16_t)(q[qhl + 2] << 8 | q[qhl + 3]);
 	if (udp_icmp_errno(meta->icmp_type, meta->icmp_code, &hard) == 0 || !hard)
 		goto drop;
-	b = udp_lookup(lead->host, meta->ctx, qsrc, sport);
-	if (b == NULL)
-		goto drop;
+	nb = udp_lookup(lead->host, meta->ctx, qsrc, sport, b);
 	/* Only a socket connected to the quoted destination hears of it. */
-	for (k = 0; k < b->n; k++)
-		if (b->m[k].rport == dport && b->m[k].raddr == qdst)
-			break;
-	if (k == b->n)
+	for (unsigned j = 0; j < nb && to == NULL; j++)
+		for (int k = 0; k < b[j]->n && to == NULL; k++)
+			if (b[j]->m[k].rport == dport && b[j]->m[k].raddr == qdst)
+				to = &b[j]->m[k];
+	if (to == NULL)
 		goto drop;
-	if (b->m[k].lcore == lead->index) {
-		udp_sock_error(lead, b->m[k].fd, m);
+	if (to->lcore == lead->index) {
+		udp_sock_error(lead, to->fd, m);
 		return;
 	}
-	if (!sock_inbox_send(lead, b->m[k].fd, m, PH_INBOX_SOCK_ERROR))
+	if (!sock_inbox_send(lead, to->fd, m, PH_INBOX_SOCK_ERROR))
 		ph_drop(lead, m, PH_DROP_INBOX_FULL);
 	return;
 drop:
@@ -808,9 +948,11 @@ udp_send_prep(struct ph_lcore *lc, struct ph_sock *s, size_t len, bool has_dst, 
 	if (udp_is_bcast(h, s->ctx, *dst) && !s->broadcast)
 		return -EACCES;
 	if (s->lport == 0) {
-		rte_spinlock_lock(&h->udp->lock);
-		rc = udp_bind_locked(h, s, 0, 0);
-		rte_spinlock_unlock(&h->udp->lock);
+		struct udp_writer w;
+
+		udp_wr_lock(&w, h);
+		rc = udp_bind_locked(&w, s, s->laddr, 0);
+		udp_wr_unlock(&w);
 		if (rc != 0)
 			return rc;
 	}
@@ -822,7 +964,6 @@ udp_output(struct ph_lcore *lc, struct ph_sock *s, struct rte_mbuf *m, uint32_t 
 {
 	struct rte_udp_hdr *uh = rte_pktmbuf_mtod(m, struct rte_udp_hdr *);
 	struct ipv4_out o = {
-	        .src = s->laddr,
 	        .dst = dst,
 	        .ctx = s->ctx,
 	        .proto = IPPROTO_UDP,
@@ -832,10 +973,9 @@ udp_output(struct ph_lcore *lc, struct ph_sock *s, struct rte_mbuf *m, uint32_t 
 	};
 	int rc;
 
+	o.src = udp_unicast_laddr(lc->host, s);
 	if (o.src == 0 && s->connected && dst == s->raddr)
 		o.src = s->src;
-	if (o.src == IPV4_BCAST)
-		o.src = 0; /* bound to the broadcast address: send from the interface's */
 	uh->src_port = rte_cpu_to_be_16(s->lport);
 	uh->dst_port = rte_cpu_to_be_16(dport);
 	uh->dgram_len = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));

@@ -61,8 +61,27 @@ int udp_send_mbuf(struct ph_lcore *lc, struct ph_sock *s, struct rte_mbuf *m, bo
 /* Source address and port of a queued datagram (data at its payload). */
 void udp_peer_of(const struct rte_mbuf *m, uint32_t *ip, uint16_t *port);
 int udp_shutdown(struct ph_lcore *lc, struct ph_sock *s, int how);
+/* S's SO_REUSEADDR/SO_REUSEPORT changed: later binds see the new ones. */
+int udp_sock_changed(struct ph_lcore *lc, struct ph_sock *s);
 void udp_close(struct ph_lcore *lc, struct ph_sock *s);
 /* Move an unbound socket to another context. */
 int udp_set_ctx(struct ph_lcore *lc, struct ph_sock *s, uint16_t ctx);
+
+/* One bound socket, as `phctl socks` lists it. */
+struct udp_sock_info {
+	uint16_t ctx;
+	uint32_t laddr; /* 0: every address of the context */
+	uint16_t lport;
+	uint32_t raddr; /* connected peer, or 0 */
+	uint16_t rport;
+	uint16_t lcore;
+	int32_t fd;
+	bool reuseaddr, reuseport;
+};
+
+/* Up to MAX bound sockets after the first SKIP, by (context, port, address);
+ * *TOTAL gets how many there are. Any thread (it takes the writers' lock). */
+unsigned udp_list(struct ph_host *h, unsigned skip, struct udp_sock_info *out, unsigned max,
+                  unsigned *total);
 
 #endif

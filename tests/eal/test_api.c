@@ -65,6 +65,21 @@ poll_n(int n)
 		assert_true(ph_poll() >= 0);
 }
 
+/* recvfrom that gives up (EAGAIN) after a bounded number of loop turns, so
+ * that a datagram which never comes fails the case instead of hanging it. */
+static ssize_t
+recv_soon(int fd, void *buf, size_t len, struct sockaddr *from, socklen_t *fl)
+{
+	for (int i = 0; i < 1000; i++) {
+		ssize_t n = ph_recvfrom(fd, buf, len, MSG_DONTWAIT, from, fl);
+
+		if (n >= 0 || errno != EAGAIN)
+			return n;
+		ph_poll();
+	}
+	return -1;
+}
+
 static int
 setup(void **state)
 {
@@ -222,7 +237,15 @@ test_send_errors(void **state)
 	(void)state;
 	assert_fails(ph_send(fd, "x", 1, 0), EDESTADDRREQ);
 	assert_fails(ph_getpeername(fd, SA(got), &gl), ENOTCONN);
-	assert_fails(ph_shutdown(fd, SHUT_WR), ENOTCONN);
+	{
+		/* Linux: ENOTCONN, and shut all the same. */
+		int u = ph_socket(AF_INET, SOCK_DGRAM, 0);
+
+		assert_fails(ph_shutdown(u, SHUT_WR), ENOTCONN);
+		assert_fails(ph_sendto(u, "x", 1, 0, SA(dst), sizeof(dst)), EPIPE);
+		assert_fails(ph_shutdown(u, 42), EINVAL);
+		ph_close(u);
+	}
 	assert_fails(ph_sendto(fd, big, sizeof(big), 0, SA(dst), sizeof(dst)), EMSGSIZE);
 	assert_fails(ph_sendto(fd, "x", 1, 0, SA(bc), sizeof(bc)), EACCES);
 	assert_fails(ph_recv(fd, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
@@ -384,6 +407,128 @@ test_epoll(void **state)
 	assert_int_equal(ph_epoll_wait(ep, out, 4, 0), 0);
 	ph_close(a);
 	ph_close(ep);
+}
+
+/* A level-triggered EPOLLOUT is always ready: the stack must still turn, so
+ * that the datagram on its way comes in. */
+static void
+test_epoll_always_ready(void **state)
+{
+	int ep = ph_epoll_create1(0), a = udp_bound(ADDR, 5210), b = udp_bound(ADDR, 5211);
+	struct sockaddr_in to = sin_of(ADDR, 5210);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT}, out[4];
+	uint32_t seen = 0;
+
+	(void)state;
+	assert_int_equal(ph_epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev), 0);
+	assert_int_equal(ph_sendto(b, "in", 2, 0, SA(to), sizeof(to)), 2);
+	for (int i = 0; i < 100 && !(seen & EPOLLIN); i++)
+		if (ph_epoll_wait(ep, out, 4, 0) == 1)
+			seen = out[0].events;
+	assert_int_equal(seen, EPOLLIN | EPOLLOUT);
+	ph_close(a);
+	ph_close(b);
+	ph_close(ep);
+}
+
+/* Broadcast to every socket on the port; a binding for the very address
+ * does not hide the wildcard one; a broadcast address is never a source. */
+static void
+test_bcast_and_wildcard(void **state)
+{
+	/* Ports no earlier case used: a receiver must not read a stale header. */
+	struct sockaddr_in any = sin_of("0.0.0.0", 6050), bc = sin_of("198.18.0.255", 6050);
+	struct sockaddr_in from, got, self = sin_of(ADDR, 6100), wild = sin_of("0.0.0.0", 6100);
+	struct sockaddr_in elsewhere = sin_of(ADDR, 6999), to6100 = sin_of(ADDR, 6100);
+	socklen_t fl, gl = sizeof(got);
+	int one = 1, a, b, c, w, e, s;
+	char buf[16];
+
+	(void)state;
+	a = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	b = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	c = udp_bound("0.0.0.0", 6051);
+	assert_int_equal(ph_setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(ph_setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(ph_bind(a, SA(any), sizeof(any)), 0);
+	assert_int_equal(ph_bind(b, SA(any), sizeof(any)), 0);
+	assert_int_equal(ph_setsockopt(c, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
+	/* Connected to the subnet's broadcast: the source is our unicast address. */
+	assert_int_equal(ph_connect(c, SA(bc), sizeof(bc)), 0);
+	assert_int_equal(ph_getsockname(c, SA(got), &gl), 0);
+	assert_string_equal(inet_ntoa(got.sin_addr), ADDR);
+	/* The ring brings the broadcast back: both sockets get it, from us. */
+	assert_int_equal(ph_send(c, "bcast", 5, 0), 5);
+	for (int i = 0, sock[2] = {a, b}; i < 2; i++) {
+		fl = sizeof(from);
+		memset(&from, 0, sizeof(from));
+		assert_int_equal(recv_soon(sock[i], buf, sizeof(buf), SA(from), &fl), 5);
+		assert_memory_equal(buf, "bcast", 5);
+		assert_string_equal(inet_ntoa(from.sin_addr), ADDR);
+		assert_int_equal(from.sin_port, got.sin_port);
+	}
+	ph_close(a);
+	ph_close(b);
+	ph_close(c);
+
+	w = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	e = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(ph_setsockopt(w, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(ph_setsockopt(e, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(ph_bind(w, SA(wild), sizeof(wild)), 0);
+	assert_int_equal(ph_bind(e, SA(self), sizeof(self)), 0);
+	assert_int_equal(ph_connect(e, SA(elsewhere), sizeof(elsewhere)), 0);
+	/* E takes only its peer's datagrams: this one is W's, as in Linux. */
+	s = udp_bound(ADDR, 6101);
+	assert_int_equal(ph_sendto(s, "wild", 4, 0, SA(to6100), sizeof(to6100)), 4);
+	assert_int_equal(recv_soon(w, buf, sizeof(buf), NULL, NULL), 4);
+	assert_fails(ph_recv(e, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	ph_close(w);
+	/* Nobody else takes it now: port unreachable, as if no socket were bound. */
+	assert_int_equal(ph_connect(s, SA(to6100), sizeof(to6100)), 0);
+	assert_int_equal(ph_send(s, "none", 4, 0), 4);
+	assert_fails(recv_soon(s, buf, sizeof(buf), NULL, NULL), ECONNREFUSED);
+	ph_close(e);
+	ph_close(s);
+}
+
+/* Options set after bind count for later binds; connect(AF_UNSPEC) gives back
+ * a port only connect chose; zero-copy receive cannot peek. */
+static void
+test_after_bind(void **state)
+{
+	struct sockaddr_in at = sin_of(ADDR, 6200), peer = sin_of(ADDR, 6299), got;
+	struct sockaddr_in unspec = {.sin_family = AF_UNSPEC};
+	socklen_t gl = sizeof(got);
+	int one = 1, x = udp_bound(ADDR, 6200), y = ph_socket(AF_INET, SOCK_DGRAM, 0), z;
+	struct ph_zbuf *zb;
+
+	(void)state;
+	assert_int_equal(ph_setsockopt(y, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+	assert_fails(ph_bind(y, SA(at), sizeof(at)), EADDRINUSE);
+	assert_int_equal(ph_setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+	assert_int_equal(ph_bind(y, SA(at), sizeof(at)), 0);
+	ph_close(y);
+
+	z = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(ph_connect(z, SA(peer), sizeof(peer)), 0);
+	assert_int_equal(ph_getsockname(z, SA(got), &gl), 0);
+	assert_int_not_equal(got.sin_port, 0);
+	assert_int_equal(ph_connect(z, (struct sockaddr *)&unspec, sizeof(unspec)), 0);
+	gl = sizeof(got);
+	assert_int_equal(ph_getsockname(z, SA(got), &gl), 0);
+	assert_int_equal(got.sin_port, 0);
+	assert_fails(ph_getpeername(z, SA(got), &gl), ENOTCONN);
+	/* A port the application bound stays. */
+	assert_int_equal(ph_connect(x, SA(peer), sizeof(peer)), 0);
+	assert_int_equal(ph_connect(x, (struct sockaddr *)&unspec, sizeof(unspec)), 0);
+	gl = sizeof(got);
+	assert_int_equal(ph_getsockname(x, SA(got), &gl), 0);
+	assert_int_equal(ntohs(got.sin_port), 6200);
+
+	assert_fails(ph_zc_recvfrom(x, &zb, MSG_PEEK | MSG_DONTWAIT, NULL, NULL), EINVAL);
+	ph_close(x);
+	ph_close(z);
 }
 
 static void
@@ -559,13 +704,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_init_errors),     cmocka_unit_test(test_socket_errors),
-	        cmocka_unit_test(test_ebadf),           cmocka_unit_test(test_bind),
-	        cmocka_unit_test(test_ephemeral),       cmocka_unit_test(test_send_errors),
-	        cmocka_unit_test(test_loopback_data),   cmocka_unit_test(test_epoll),
-	        cmocka_unit_test(test_zero_copy),       cmocka_unit_test(test_icmp_so_error),
-	        cmocka_unit_test(test_rcvbuf_overflow), cmocka_unit_test(test_contexts),
+	        cmocka_unit_test(test_init_errors),
+	        cmocka_unit_test(test_socket_errors),
+	        cmocka_unit_test(test_ebadf),
+	        cmocka_unit_test(test_bind),
+	        cmocka_unit_test(test_ephemeral),
+	        cmocka_unit_test(test_send_errors),
+	        cmocka_unit_test(test_loopback_data),
+	        cmocka_unit_test(test_epoll),
+	        cmocka_unit_test(test_zero_copy),
+	        cmocka_unit_test(test_icmp_so_error),
+	        cmocka_unit_test(test_rcvbuf_overflow),
+	        cmocka_unit_test(test_contexts),
 	        cmocka_unit_test(test_other_thread),
+	        cmocka_unit_test(test_epoll_always_ready),
+	        cmocka_unit_test(test_bcast_and_wildcard),
+	        cmocka_unit_test(test_after_bind),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, setup, teardown);

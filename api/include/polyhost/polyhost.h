@@ -81,10 +81,14 @@ const char *ph_init_error(void);
 
 /*
  * One turn of the calling lcore's loop: receive, deliver to sockets, timers,
- * transmit. For applications that own their loop; call it on every lcore of
- * the host, the lead included. Returns the packets handled (0 when idle), or
- * -1 with errno EINTR once ph_stop() was called, EPERM from a thread that is
- * not an lcore of the host.
+ * transmit. For applications that own their loop: every lcore of the host
+ * must turn, the lead included, since the NIC queues belong to the workers.
+ * With one lcore ([eal] lcores = 0, or --lcores 0) the thread that called
+ * ph_init() is all there is and may loop on ph_poll() alone; with several,
+ * give ph_run() a function that runs the worker's own loop (calling
+ * ph_poll(), or the calls that wait) and the runner turns the lead. Returns
+ * the packets handled (0 when idle), or -1 with errno EINTR once ph_stop()
+ * was called, EPERM from a thread that is not an lcore of the host.
  */
 int ph_poll(void);
 

@@ -8,10 +8,17 @@
  * Supported: AF_INET, SOCK_DGRAM (UDP). SOCK_NONBLOCK in the type, or
  * O_NONBLOCK through ph_fcntl(), makes calls that would wait fail with EAGAIN.
  *
- * Options: SOL_SOCKET SO_REUSEADDR, SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF
- * (doubled on set, as Linux does), SO_ERROR (read and cleared), SO_BROADCAST,
- * SO_TYPE; IPPROTO_IP IP_TOS, IP_TTL (-1 restores the default, 64);
- * PH_SOL_POLYHOST PH_SO_CONTEXT (int: the routing context; only before bind).
+ * Options: SOL_SOCKET SO_REUSEADDR, SO_REUSEPORT (Linux's rules: two binds
+ * that overlap need both to set one of them), SO_RCVBUF, SO_SNDBUF (doubled
+ * on set, as Linux does; SO_SNDBUF is reported but limits nothing, since a
+ * datagram goes to the NIC's queue when it is sent and none waits in the
+ * socket), SO_ERROR (read and cleared), SO_BROADCAST, SO_TYPE; IPPROTO_IP
+ * IP_TOS, IP_TTL (-1 restores the default, 64); PH_SOL_POLYHOST
+ * PH_SO_CONTEXT (int: the routing context; only before bind, else EISCONN).
+ *
+ * connect(AF_UNSPEC) dissolves the association and gives back a port that
+ * connect or send chose (not one the application bound), as Linux does.
+ * shutdown() of an unconnected socket fails with ENOTCONN but takes effect.
  *
  * SO_REUSEPORT on every worker lcore: each worker binds its own socket to the
  * same address and port; a datagram goes to the socket on the lcore that

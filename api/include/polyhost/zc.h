@@ -32,7 +32,8 @@ extern "C" {
 
 struct ph_zbuf;
 
-/* The next datagram on FD, without a copy. Returns its length. Flags: MSG_DONTWAIT. */
+/* The next datagram on FD, without a copy. Returns its length (0 and *BUF NULL
+ * at end of file, after SHUT_RD). Flags: MSG_DONTWAIT only (EINVAL otherwise). */
 ssize_t ph_zc_recvfrom(int fd, struct ph_zbuf **buf, int flags, struct sockaddr *from,
                        socklen_t *fromlen);
 /* Send BUF's data to TO (or to the peer of a connected socket when TO is NULL). */
