@@ -45,10 +45,7 @@ fi
 grep "^polyhostd:" "$LOG"
 
 say "Linux peer: 198.18.0.1/24 on ph0 (the tap's kernel side, MAC 02:00:00:00:00:01)"
-nsx ip link set ph0 address 02:00:00:00:00:01
-nsx ip addr add 198.18.0.1/24 dev ph0
-nsx sysctl -qw net.ipv6.conf.ph0.disable_ipv6=1
-nsx ip link set ph0 up
+tap_peer_up "$NS" ph0 198.18.0.1/24 02:00:00:00:00:01
 
 say "arping -c 3 198.18.0.2 (ARP, RFC 826)"
 nsx arping -c 3 -w 5 -I ph0 198.18.0.2
@@ -75,6 +72,7 @@ say "phctl info"; phctl info
 say "phctl addr"; phctl addr
 say "phctl route"; phctl route
 say "phctl neigh"; phctl neigh
+say "phctl socks"; phctl socks
 say "phctl ports"; phctl ports
 say "phctl stats"; phctl stats
 say "phctl drops"; phctl drops

@@ -19,7 +19,7 @@
 #define ECHO_BUDGET 64
 
 static int
-echo_open(const struct echo_listen *l)
+echo_open(const struct echo_listen *l, int rcvbuf)
 {
 	struct sockaddr_in sin = {
 	        .sin_family = AF_INET,
@@ -34,6 +34,7 @@ echo_open(const struct echo_listen *l)
 	if (ph_setsockopt(fd, PH_SOL_POLYHOST, PH_SO_CONTEXT, &l->ctx, sizeof(l->ctx)) < 0 ||
 	    ph_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
 	    ph_setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	    (rcvbuf > 0 && ph_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) ||
 	    ph_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		int e = errno;
 
@@ -97,7 +98,7 @@ echo_service_worker(void *arg)
 		char ip[INET_ADDRSTRLEN];
 		struct in_addr a = {.s_addr = htonl(l->ip)};
 
-		fds[i] = echo_open(l);
+		fds[i] = echo_open(l, cfg->rcvbuf);
 		if (fds[i] < 0 || ph_epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0) {
 			fprintf(stderr, "echo: %s: udp:%s:%u (context %d): %s\n", l->name,
 			        inet_ntop(AF_INET, &a, ip, sizeof(ip)), l->port, l->ctx,

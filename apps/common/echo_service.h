@@ -23,7 +23,8 @@ struct echo_listen {
 struct echo_config {
 	struct echo_listen listen[ECHO_MAX_LISTEN];
 	unsigned n_listen;
-	bool copy; /* copy through ph_recvfrom/ph_sendto instead of zero-copy */
+	bool copy;  /* copy through ph_recvfrom/ph_sendto instead of zero-copy */
+	int rcvbuf; /* SO_RCVBUF, 0 for the default */
 };
 
 /* A ph_run() worker function: ARG is a struct echo_config. Serves until the

@@ -4,8 +4,9 @@
  * every echoed byte. Built on the public API only (<polyhost/polyhost.h>).
  *
  *   ph-echo -c CONFIG [-- ] [-a ADDR] [-p PORT] [-x CONTEXT] [--discard] [--copy]
+ *           [--rcvbuf BYTES]
  *   ph-echo -c CONFIG [-- ] --client ADDR:PORT [-n COUNT] [--min N] [--max N]
- *           [--window N] [-x CONTEXT]
+ *           [--window N] [--timeout MS] [--wait MS] [-x CONTEXT]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@ struct client {
 	uint32_t min, max;
 	unsigned window;
 	unsigned timeout_ms;
+	unsigned wait_ms; /* for the path to come up before the run */
 	int ctx;
 	/* results */
 	uint64_t sent, echoed, bad, lost;
@@ -44,13 +46,16 @@ usage(FILE *f, const char *prog)
 	        "  -x CONTEXT     routing context, by name or number (default: default)\n"
 	        "  --discard      discard service (RFC 863) instead of echo\n"
 	        "  --copy         copy through recvfrom/sendto instead of zero-copy buffers\n"
+	        "  --rcvbuf BYTES SO_RCVBUF of the server sockets\n"
 	        "client:\n"
 	        "  --client ADDR:PORT  send datagrams to an echo server and check the echoes\n"
 	        "  -n COUNT       datagrams (default 1000)\n"
 	        "  --min N, --max N    payload sizes, uniformly random in [N, M] (default "
 	        "1..1400)\n"
 	        "  --window N     datagrams in flight (default 16)\n"
-	        "  --timeout MS   a datagram not echoed within MS is lost (default 1000)\n",
+	        "  --timeout MS   a datagram not echoed within MS is lost (default 1000)\n"
+	        "  --wait MS      before the run, probe until the server answers, at most MS\n"
+	        "                 (default 10000)\n",
 	        prog);
 }
 
@@ -60,6 +65,17 @@ pattern(uint32_t seq, uint32_t i)
 {
 	return (uint8_t)(seq * 7u + i * 13u + (i >> 8));
 }
+
+/* Datagrams too short to carry their number are matched by length alone, so
+ * their bytes must not depend on it. */
+static uint32_t
+pattern_seq(uint32_t seq, uint32_t len)
+{
+	return len >= 4 ? seq : 0;
+}
+
+/* The number of the warm-up probe: no datagram of the run carries it. */
+#define PROBE_SEQ UINT32_MAX
 
 struct slot {
 	uint32_t seq, len;
@@ -82,7 +98,7 @@ client_send(int fd, struct client *c, struct slot *s, uint32_t seq, uint8_t *buf
 	uint32_t len = c->min + (c->max > c->min ? arc4random_uniform(c->max - c->min + 1) : 0);
 
 	for (uint32_t i = 0; i < len; i++)
-		buf[i] = pattern(seq, i);
+		buf[i] = pattern(pattern_seq(seq, len), i);
 	/* The first bytes say which datagram it is, when there is room. */
 	if (len >= 4)
 		memcpy(buf, &seq, 4);
@@ -99,9 +115,39 @@ client_check(const uint8_t *buf, uint32_t len, const struct slot *s)
 	if (len != s->len)
 		return false;
 	for (uint32_t i = len >= 4 ? 4 : 0; i < len; i++)
-		if (buf[i] != pattern(s->seq, i))
+		if (buf[i] != pattern(pattern_seq(s->seq, len), i))
 			return false;
 	return true;
+}
+
+/* Before the run, one probe at a time until the server answers: neighbour
+ * resolution, a peer still being configured and a server still starting
+ * cost probes, not datagrams of the run. Returns the milliseconds it took,
+ * or -1 when WAIT_MS passed without an answer. */
+static int64_t
+client_path_up(int fd, const struct client *c)
+{
+	const uint32_t probe = PROBE_SEQ;
+	uint64_t t0 = now_ms(), last = 0;
+	uint8_t in[64];
+
+	while (!ph_stopping() && now_ms() - t0 <= c->wait_ms) {
+		ssize_t n;
+
+		if (now_ms() - last >= 200) {
+			last = now_ms();
+			if (ph_send(fd, &probe, sizeof(probe), 0) < 0 && errno != ECONNREFUSED) {
+				fprintf(stderr, "ph-echo: client: send: %s\n", strerror(errno));
+				return -1;
+			}
+		}
+		n = ph_recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		if (n == (ssize_t)sizeof(probe) && memcmp(in, &probe, sizeof(probe)) == 0)
+			return (int64_t)(now_ms() - t0);
+		if (n < 0)
+			ph_poll();
+	}
+	return -1;
 }
 
 static int
@@ -116,6 +162,7 @@ client_worker(void *arg)
 	static uint8_t out[65536], in[65536];
 	struct slot *win = calloc(c->window, sizeof(*win));
 	uint32_t next = 0;
+	int64_t up;
 	int fd;
 
 	/* Only the first worker is the client; the others keep polling. */
@@ -129,6 +176,18 @@ client_worker(void *arg)
 		free(win);
 		return 1;
 	}
+	up = client_path_up(fd, c);
+	if (up < 0) {
+		fprintf(stderr, "ph-echo: client: no answer from the server within %u ms\n",
+		        c->wait_ms);
+		c->rc = 1;
+		ph_close(fd);
+		ph_stop();
+		free(win);
+		return 1;
+	}
+	printf("ph-echo: client: server answered after %" PRId64 " ms\n", up);
+	fflush(stdout);
 	while (!ph_stopping()) {
 		uint64_t t = now_ms();
 		unsigned busy = 0;
@@ -206,11 +265,18 @@ main(int argc, char **argv)
 	        {"max", required_argument, NULL, 'M'},
 	        {"window", required_argument, NULL, 'w'},
 	        {"timeout", required_argument, NULL, 't'},
+	        {"wait", required_argument, NULL, 'W'},
 	        {"help", no_argument, NULL, 'h'},
+	        {"rcvbuf", required_argument, NULL, 'R'},
 	        {NULL, 0, NULL, 0},
 	};
 	static struct echo_config cfg;
-	struct client cl = {.count = 1000, .min = 1, .max = 1400, .window = 16, .timeout_ms = 1000};
+	struct client cl = {.count = 1000,
+	                    .min = 1,
+	                    .max = 1400,
+	                    .window = 16,
+	                    .timeout_ms = 1000,
+	                    .wait_ms = 10000};
 	const char *ctx_name = NULL, *client = NULL;
 	uint32_t ip = 0;
 	uint16_t port = 7;
@@ -225,13 +291,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "ph-echo: %s\n", ph_init_error());
 		return errno == EINVAL || errno == ENOENT ? 2 : 1;
 	}
+	/* What ph_init() left (after its "--", if any), behind the program name. */
+	argv[used - 1] = argv[0];
 	argc -= used - 1;
 	argv += used - 1;
-	if (argc > 1 && strcmp(argv[1], "--") == 0) {
-		argv[1] = argv[0];
-		argc--;
-		argv++;
-	}
 	while ((opt = getopt_long(argc, argv, "a:p:x:n:h", opts, NULL)) != -1) {
 		struct in_addr a;
 
@@ -253,6 +316,9 @@ main(int argc, char **argv)
 		case 'C':
 			cfg.copy = true;
 			break;
+		case 'R':
+			cfg.rcvbuf = atoi(optarg);
+			break;
 		case 'K':
 			client = optarg;
 			break;
@@ -270,6 +336,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			cl.timeout_ms = (unsigned)atoi(optarg);
+			break;
+		case 'W':
+			cl.wait_ms = (unsigned)atoi(optarg);
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

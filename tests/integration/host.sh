@@ -13,35 +13,19 @@ TAP=pht$$
 PREFIX=ph-test-$$
 CONF=/tmp/ph-test-$$.ini
 LOG=/tmp/ph-test-$$.log
-PID=
 PEER_MAC=02:00:00:00:00:01
-FAILED=0
-# shellcheck source=scripts/polyhostd-ns.sh
-. "$HERE/../../scripts/polyhostd-ns.sh"
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 command -v ip >/dev/null || skip "iproute2 missing"
 
 cleanup() {
-	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-		kill -KILL "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "/var/run/dpdk/$PREFIX" "$CONF"
+	ns_cleanup
+	rm -f "$CONF"
 	[ "$FAILED" -eq 0 ] && rm -f "$LOG"
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
-check() { # check "what" command...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
-nsx() { ip netns exec "$NS" "$@"; }
-counter() { "$BUILD/apps/phctl" -p "$PREFIX" get "$1"; }
 
 cat > "$CONF" <<INI
 [eal]
@@ -68,12 +52,8 @@ if ! polyhostd_start "$NS" "$BUILD" "$CONF" "$LOG"; then
 	exit 1
 fi
 ok "polyhostd started"
-nsx ip link set "$TAP" address $PEER_MAC
-nsx ip addr add 198.18.0.1/24 dev "$TAP"
-nsx ip link set "$TAP" up
-# Keep the kernel quiet on this link: no IPv6 chatter in the counters.
-nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
-STACK_MAC=$("$BUILD/apps/phctl" -p "$PREFIX" addr | awk '/link\/ether/ {print $2; exit}')
+tap_peer_up "$NS" "$TAP" 198.18.0.1/24 $PEER_MAC
+STACK_MAC=$(stack_mac)
 
 ping_ok() { # ping_ok COUNT ARGS...: 0% loss
 	local out

@@ -6,9 +6,9 @@
 # Runs inside the test's network namespace; prints one "ok"/"not ok" line per
 # case and exits 1 if any failed.
 import argparse
-import subprocess
 import sys
-import time
+
+from phcounters import Counters
 
 from scapy.all import (ARP, ICMP, IP, Dot1Q, Ether, IPOption_NOP, Raw, conf, get_if_hwaddr,
                        sendp, srp1)
@@ -29,22 +29,9 @@ COUNT = 5
 failed = 0
 
 
-def counter(name):
-    out = subprocess.run([args.phctl, "-p", args.prefix, "get", name],
-                         capture_output=True, text=True, timeout=10)
-    if out.returncode != 0:
-        raise RuntimeError(f"phctl get {name}: {out.stderr.strip()}")
-    return int(out.stdout)
-
-
-def settle(name, want, deadline=3.0):
-    """Wait (bounded) for counter NAME to reach WANT; return its last value."""
-    end = time.time() + deadline
-    v = counter(name)
-    while v < want and time.time() < end:
-        time.sleep(0.05)
-        v = counter(name)
-    return v
+ctrs = Counters(args.phctl, args.prefix)
+counter = ctrs.get
+settle = ctrs.settle
 
 
 def report(ok, what):
