@@ -9,6 +9,8 @@
 #    each counted under its reason and not echoed; zero checksum and bytes
 #    past the UDP length accepted as Linux does; ICMP errors rate-limited,
 #    none for a broadcast;
+#  - two worker lcores: the SO_REUSEPORT service bound on both, 32 flows each
+#    served on the lcore that received it (no hand-off between lcores);
 #  - ph-echo with a tiny SO_RCVBUF under a flood: overflow counted
 #    (udp_receive_buffer_full), the server alive and still echoing;
 #  - ph-echo's client against Linux UDP echo servers (python, and socat
@@ -100,8 +102,10 @@ else
 fi
 after=$(counter udpInDatagrams)
 check "udpInDatagrams counted every datagram ($before -> $after)" [ $((after - before)) -ge "$COUNT" ]
-check "reassembled and fragmented (ipReasmOKs $(counter ipReasmOKs), ipFragOKs $(counter ipFragOKs))" \
-	[ "$(counter ipReasmOKs)" -gt 0 ] && [ "$(counter ipFragOKs)" -gt 0 ]
+reasm=$(counter ipReasmOKs)
+frags=$(counter ipFragOKs)
+check "reassembled and fragmented (ipReasmOKs $reasm, ipFragOKs $frags)" \
+	test $((reasm > 0 && frags > 0)) -eq 1
 
 # A closed port: ICMP port unreachable on the wire, ECONNREFUSED for the sender.
 ip netns exec "$NS" timeout 20 tshark -l -i "$TAP" -f "icmp" -c 1 -a duration:15 -T fields \
@@ -130,6 +134,25 @@ out=$(echo "after the malformed ones" | nsx timeout 5 socat - UDP4:198.18.0.2:7)
 check "the echo service still answers" [ "$out" = "after the malformed ones" ]
 check "polyhostd: clean shutdown, no mbuf lost" stop
 grep -q "0 of .* mbufs in use after shutdown" "$LOG" || notok "mempool report"
+
+# ---- two workers, SO_REUSEPORT: each datagram served on the lcore it came in on ----
+# Three lcores on two CPUs (the lead and two workers); the kernel spreads the
+# flows over the tap's two queues by its own hash.
+if ! ns_start "$NS" "$LOG" "polyhostd: ready" "$BUILD/apps/polyhostd" -c "$CONF" \
+	--lcores 0@0,1@1,2@1; then
+	cat "$LOG"; notok "polyhostd started on two workers"; exit 1
+fi
+peer_up
+socks=$("$BUILD/apps/phctl" -p "$PREFIX" socks)
+check "the echo service is bound on both workers (lcores 1 and 2)" \
+	[ "$(grep -Ec "^udp +default +198.18.0.2:7 +\*:\* +[12] .*reuseport" <<< "$socks")" -eq 2 ]
+if out=$(nsx "$PY" "$PEER" flows 198.18.0.2 7 32 10); then ok "$out"; else notok "$out"; fi
+in1=$("$BUILD/apps/phctl" -p "$PREFIX" -l 1 get udpInDatagrams)
+in2=$("$BUILD/apps/phctl" -p "$PREFIX" -l 2 get udpInDatagrams)
+handoffs=$(counter sockInboxOut)
+check "both workers served flows (udpInDatagrams $in1 + $in2), none handed to another lcore ($handoffs)" \
+	test $((in1 > 0 && in2 > 0 && in1 + in2 >= 320 && handoffs == 0)) -eq 1
+check "polyhostd (two workers): clean shutdown, no mbuf lost" stop
 
 # ---- receive buffer overflow: counted, not fatal ----
 if ! ns_start "$NS" "$LOG" "ph-echo: echo" "$BUILD/apps/ph-echo" -c "$CONF" --lcores 0 -- -p 7000 --copy \

@@ -11,6 +11,9 @@
       A Linux UDP echo server for polyhost's client.
   udp_peer.py flood ADDR PORT COUNT SIZE
       Send COUNT datagrams back to back, without waiting.
+  udp_peer.py flows ADDR PORT FLOWS EACH
+      FLOWS sockets (so FLOWS source ports), EACH datagrams apiece, one at
+      a time; exits 0 only if every one was echoed.
   udp_peer.py malformed IFACE MAC ADDR PEER PORT PHCTL PREFIX
       Crafted datagrams (scapy) to the echo service at ADDR:PORT from PEER,
       sent to the stack's MAC: each malformed kind must move its drop counter
@@ -113,6 +116,24 @@ def flood(addr, port, count, size):
     return 0
 
 
+def flows(addr, port, nflows, each):
+    echoed = 0
+    for f in range(nflows):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        s.connect((addr, port))
+        for k in range(each):
+            data = b"flow %d datagram %d" % (f, k)
+            s.send(data)
+            try:
+                echoed += s.recv(100) == data
+            except socket.timeout:
+                pass
+        s.close()
+    print(f"udp flows: {nflows} flows x {each}: {echoed} of {nflows * each} echoed")
+    return 0 if echoed == nflows * each else 1
+
+
 def malformed(iface, mac, addr, peer, port, phctl, prefix):
     from phcounters import Counters
     from scapy.all import IP, UDP, Ether, Raw, conf, sendp
@@ -212,6 +233,8 @@ def main(argv):
                       int(argv[7]))
     if argv[1] == "echo":
         return echo(int(argv[2]), float(argv[3]))
+    if argv[1] == "flows":
+        return flows(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     if argv[1] == "malformed":
         return malformed(argv[2], argv[3], argv[4], argv[5], int(argv[6]), argv[7], argv[8])
     if argv[1] == "flood":
