@@ -362,10 +362,7 @@ ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		switch (name) {
 		case SO_REUSEADDR:
 		case SO_REUSEPORT:
-			if (name == SO_REUSEADDR)
-				s->reuseaddr = v != 0;
-			else
-				s->reuseport = v != 0;
+			*(name == SO_REUSEADDR ? &s->reuseaddr : &s->reuseport) = v != 0;
 			/* Bound already: binds after this one see the new value. */
 			if ((rc = udp_sock_changed(lc, s)) != 0)
 				API_FAIL(-rc);

@@ -342,6 +342,8 @@ cmd_neigh(struct ph_host *h, const char *params, struct rte_tel_data *d)
 static int
 cmd_udp(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
+	/* By (reuseaddr | reuseport << 1): one word, as phctl reads it. */
+	static const char *const opts[] = {"-", "reuseaddr", "reuseport", "reuseaddr,reuseport"};
 	struct udp_sock_info e[UDP_PAGE];
 	unsigned skip = params != NULL ? (unsigned)strtoul(params, NULL, 10) : 0, total, n;
 
@@ -356,13 +358,9 @@ cmd_udp(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		ip_str(e[i].laddr, la, sizeof(la));
 		ip_str(e[i].raddr, ra, sizeof(ra));
 		snprintf(key, sizeof(key), "s%u", i);
-		snprintf(val, sizeof(val), "%s %s %u %s %u %u %d %s%s%s", ctx_name(h, e[i].ctx), la,
+		snprintf(val, sizeof(val), "%s %s %u %s %u %u %d %s", ctx_name(h, e[i].ctx), la,
 		         e[i].lport, ra, e[i].rport, e[i].lcore, e[i].fd,
-		         e[i].reuseaddr ? "reuseaddr" : "",
-		         e[i].reuseaddr && e[i].reuseport ? "," : "",
-		         e[i].reuseport    ? "reuseport"
-		         : !e[i].reuseaddr ? "-"
-		                           : "");
+		         opts[e[i].reuseaddr | e[i].reuseport << 1]);
 		rte_tel_data_add_dict_string(d, key, val);
 	}
 	return 0;

@@ -62,7 +62,8 @@ struct ph_sock {
 	uint16_t rport;
 	uint32_t src; /* the source address a connect chose when laddr is 0 */
 	bool connected;
-	bool bound_port; /* the application chose the port (bind with a port) */
+	bool bound_port;  /* the application chose the port (bind with a port) */
+	bool bound_bcast; /* laddr is a broadcast address: never a source */
 	bool reuseaddr, reuseport, broadcast;
 	bool nonblock;
 	bool shut_rd, shut_wr;

@@ -338,25 +338,6 @@ udp_sock_init(struct ph_sock *s, uint16_t ctx)
 	s->ttl = 0;
 }
 
-int
-udp_bind(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
-{
-	struct ph_host *h = lc->host;
-	struct udp_writer w;
-	int rc;
-
-	if (s->lport != 0)
-		return -EINVAL;
-	if (ip != 0 && ip != IPV4_BCAST && ctx_local_lookup(h, s->ctx, ip) == NULL)
-		return -EADDRNOTAVAIL;
-	udp_wr_lock(&w, h);
-	rc = udp_bind_locked(&w, s, ip, port);
-	udp_wr_unlock(&w);
-	if (rc == 0)
-		s->bound_port = port != 0;
-	return rc;
-}
-
 static bool
 udp_is_bcast(const struct ph_host *h, uint16_t ctx, uint32_t ip)
 {
@@ -376,12 +357,34 @@ udp_is_unicast_local(const struct ph_host *h, uint16_t ctx, uint32_t ip)
 	return l != NULL && l->kind == PH_LOCAL_UNICAST;
 }
 
-/* The bound address when it can be a source: a socket bound to a broadcast
- * address receives there but sends from its interface's address. */
-static uint32_t
-udp_unicast_laddr(const struct ph_host *h, const struct ph_sock *s)
+int
+udp_bind(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 {
-	return s->laddr != 0 && udp_is_unicast_local(h, s->ctx, s->laddr) ? s->laddr : 0;
+	struct ph_host *h = lc->host;
+	struct udp_writer w;
+	int rc;
+
+	if (s->lport != 0)
+		return -EINVAL;
+	if (ip != 0 && ip != IPV4_BCAST && ctx_local_lookup(h, s->ctx, ip) == NULL)
+		return -EADDRNOTAVAIL;
+	udp_wr_lock(&w, h);
+	rc = udp_bind_locked(&w, s, ip, port);
+	udp_wr_unlock(&w);
+	if (rc == 0) {
+		s->bound_port = port != 0;
+		s->bound_bcast = ip != 0 && udp_is_bcast(h, s->ctx, ip);
+	}
+	return rc;
+}
+
+/* The bound address when it can be a source: a socket bound to a broadcast
+ * address receives there but sends from its interface's address (decided at
+ * bind, not looked up per datagram). */
+static uint32_t
+udp_unicast_laddr(const struct ph_sock *s)
+{
+	return s->bound_bcast ? 0 : s->laddr;
 }
 
 int
@@ -397,13 +400,13 @@ udp_connect(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 
 		if (port == 0)
 			return -EINVAL;
-		if (udp_is_bcast(h, s->ctx, ip) && !s->broadcast)
+		if (!s->broadcast && udp_is_bcast(h, s->ctx, ip))
 			return -EACCES;
 		/* The source address is chosen now, as getsockname shows. */
 		nh = ctx_route(h, s->ctx, ip);
 		if (nh == NULL)
 			return -ENETUNREACH;
-		src = udp_unicast_laddr(h, s);
+		src = udp_unicast_laddr(s);
 		if (src == 0)
 			src = udp_is_unicast_local(h, s->ctx, ip)
 			              ? ip
@@ -521,36 +524,35 @@ udp_list(struct ph_host *h, unsigned skip, struct udp_sock_info *out, unsigned m
 
 /* ---- input ---- */
 
-/* The bindings a datagram to IP:PORT may go to, into B: the one for that very
- * address first, then the wildcard one. Returns how many. */
-static unsigned
-udp_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t port,
-           const struct udp_bind *b[2])
+/* The binding of (CTX, IP, PORT), IP 0 for the wildcard one, or NULL. A
+ * datagram looks at the binding of its very address first, then at the
+ * wildcard one, and stops at the first that takes it. */
+static const struct udp_bind *
+udp_lookup(const struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t port)
 {
 	struct udp_key k = {.ip = ip, .port = port, .ctx = ctx};
-	unsigned n = 0;
 	void *data;
 
-	if (ip != 0 && rte_hash_lookup_data(h->udp->tbl, &k, &data) >= 0)
-		b[n++] = data;
-	k.ip = 0;
-	if (rte_hash_lookup_data(h->udp->tbl, &k, &data) >= 0)
-		b[n++] = data;
-	return n;
+	return rte_hash_lookup_data(h->udp->tbl, &k, &data) >= 0 ? data : NULL;
 }
 
-/* The member a unicast datagram from SRC:SPORT goes to, or -1. */
+struct udp_flow {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+/* The member a unicast datagram of flow F goes to, or -1. */
 static int
-udp_pick(const struct udp_bind *b, uint32_t src, uint16_t sport, uint16_t here, uint32_t hash)
+udp_pick(const struct udp_bind *b, const struct udp_flow *f, uint16_t here)
 {
-	int last = -1, n_here = 0, n_all = 0;
+	int last = -1, n_here = 0, n_all = 0, n, pick;
 	bool all_reuseport = true;
 
 	for (int i = 0; i < b->n; i++) {
 		const struct udp_member *m = &b->m[i];
 
 		if (m->rport != 0) {
-			if (m->raddr == src && m->rport == sport)
+			if (m->raddr == f->src && m->rport == f->sport)
 				return i;
 			continue;
 		}
@@ -562,9 +564,14 @@ udp_pick(const struct udp_bind *b, uint32_t src, uint16_t sport, uint16_t here, 
 	if (n_all <= 1 || !all_reuseport)
 		return last; /* Linux: the most recent bind wins */
 	/* SO_REUSEPORT: the flow stays on the lcore it arrived on if a member
-	 * lives there; otherwise a hash of the flow spreads them. */
-	for (int i = 0, k = 0, pick = (int)(hash % (unsigned)(n_here ? n_here : n_all)); i < b->n;
-	     i++) {
+	 * lives there (one per lcore is the usual case: no hash needed);
+	 * otherwise a hash of the flow spreads them. */
+	n = n_here ? n_here : n_all;
+	pick = n == 1 ? 0
+	              : (int)(rte_jhash_3words(f->src, f->dst, (uint32_t)f->sport << 16 | f->dport,
+	                                       0) %
+	                      (unsigned)n);
+	for (int i = 0, k = 0; i < b->n; i++) {
 		const struct udp_member *m = &b->m[i];
 
 		if (m->rport != 0 || (n_here && m->lcore != here))
@@ -613,13 +620,13 @@ udp_copy_for(struct ph_lcore *lc, struct rte_mbuf *m)
 /* A broadcast goes to every unconnected member of the bindings (and to
  * connected ones whose peer sent it), as Linux delivers it. */
 static void
-udp_bcast(struct ph_lcore *lc, const struct udp_bind *const *b, unsigned nb, struct rte_mbuf *m,
-          uint32_t src, uint16_t sport)
+udp_bcast(struct ph_lcore *lc, const struct udp_bind *const b[2], struct rte_mbuf *m, uint32_t src,
+          uint16_t sport)
 {
 	const struct udp_member *last = NULL;
 
-	for (unsigned j = 0; j < nb; j++)
-		for (int i = 0; i < b[j]->n; i++) {
+	for (unsigned j = 0; j < 2; j++)
+		for (int i = 0; b[j] != NULL && i < b[j]->n; i++) {
 			const struct udp_member *mb = &b[j]->m[i];
 			struct rte_mbuf *c;
 
@@ -685,33 +692,34 @@ udp_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		struct ph_pkt_meta *meta = ph_pkt_meta(m);
 		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 		uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
-		uint32_t src = rte_be_to_cpu_32(ip->src_addr), dst = rte_be_to_cpu_32(ip->dst_addr);
 		const struct udp_member *to = NULL;
-		const struct udp_bind *b[2];
+		const struct udp_bind *b[2] = {NULL, NULL};
 		bool bcast = (meta->flags & PH_PKT_IP_BCAST) != 0;
+		struct udp_flow f;
 		struct rte_udp_hdr uh;
 		enum ph_drop why;
-		uint16_t sport, dport;
-		unsigned nb;
 
 		why = udp_check(m, ip, hl, &uh);
 		if (why != PH_DROP_NONE) {
 			ph_drop(lc, m, why);
 			continue;
 		}
-		sport = rte_be_to_cpu_16(uh.src_port);
-		dport = rte_be_to_cpu_16(uh.dst_port);
-		nb = udp_lookup(h, meta->ctx, dst, dport, b);
-		/* Unicast: the first binding with a taker, the exact address first. */
-		for (unsigned j = 0; !bcast && j < nb && to == NULL; j++) {
-			int k = udp_pick(
-			        b[j], src, sport, lc->index,
-			        rte_jhash_3words(src, dst, (uint32_t)sport << 16 | dport, 0));
+		f = (struct udp_flow){
+		        .src = rte_be_to_cpu_32(ip->src_addr),
+		        .dst = rte_be_to_cpu_32(ip->dst_addr),
+		        .sport = rte_be_to_cpu_16(uh.src_port),
+		        .dport = rte_be_to_cpu_16(uh.dst_port),
+		};
+		/* Unicast stops at the first binding with a taker; a broadcast
+		 * goes to the members of both. */
+		for (unsigned j = 0; j < 2 && to == NULL; j++) {
+			int k;
 
-			if (k >= 0)
+			b[j] = udp_lookup(h, meta->ctx, j == 0 ? f.dst : 0, f.dport);
+			if (b[j] != NULL && !bcast && (k = udp_pick(b[j], &f, lc->index)) >= 0)
 				to = &b[j]->m[k];
 		}
-		if (nb == 0 || (!bcast && to == NULL)) {
+		if (bcast ? b[0] == NULL && b[1] == NULL : to == NULL) {
 			if (meta->flags & (PH_PKT_IP_BCAST | PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) {
 				ph_drop(lc, m, PH_DROP_UDP_NO_PORT);
 				continue;
@@ -727,7 +735,7 @@ udp_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		m->l4_len = UDP_HDR_LEN;
 		rte_pktmbuf_adj(m, (uint16_t)(hl + UDP_HDR_LEN));
 		if (bcast)
-			udp_bcast(lc, b, nb, m, src, sport);
+			udp_bcast(lc, b, m, f.src, f.sport);
 		else
 			udp_to_member(lc, to, m);
 	}
@@ -813,12 +821,10 @@ udp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
 	struct ph_pkt_meta *meta = ph_pkt_meta(m);
 	uint8_t qbuf[IPV4_MAX_HDR + UDP_HDR_LEN];
 	const uint8_t *q;
-	const struct udp_bind *b[2];
 	const struct udp_member *to = NULL;
 	uint32_t qsrc, qdst;
 	uint16_t qhl, sport, dport;
 	bool hard;
-	unsigned nb;
 
 	q = rte_pktmbuf_read(m, quote, IPV4_MIN_HDR, qbuf);
 	if (q == NULL)
@@ -837,12 +843,15 @@ udp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
 	dport = (uint16_t)(q[qhl + 2] << 8 | q[qhl + 3]);
 	if (udp_icmp_errno(meta->icmp_type, meta->icmp_code, &hard) == 0 || !hard)
 		goto drop;
-	nb = udp_lookup(lead->host, meta->ctx, qsrc, sport, b);
 	/* Only a socket connected to the quoted destination hears of it. */
-	for (unsigned j = 0; j < nb && to == NULL; j++)
-		for (int k = 0; k < b[j]->n && to == NULL; k++)
-			if (b[j]->m[k].rport == dport && b[j]->m[k].raddr == qdst)
-				to = &b[j]->m[k];
+	for (unsigned j = 0; j < 2 && to == NULL; j++) {
+		const struct udp_bind *b =
+		        udp_lookup(lead->host, meta->ctx, j == 0 ? qsrc : 0, sport);
+
+		for (int k = 0; b != NULL && k < b->n && to == NULL; k++)
+			if (b->m[k].rport == dport && b->m[k].raddr == qdst)
+				to = &b->m[k];
+	}
 	if (to == NULL)
 		goto drop;
 	if (to->lcore == lead->index) {
@@ -945,7 +954,7 @@ udp_send_prep(struct ph_lcore *lc, struct ph_sock *s, size_t len, bool has_dst, 
 		return -EMSGSIZE;
 	if (*dport == 0 || *dst == 0)
 		return -EINVAL;
-	if (udp_is_bcast(h, s->ctx, *dst) && !s->broadcast)
+	if (!s->broadcast && udp_is_bcast(h, s->ctx, *dst))
 		return -EACCES;
 	if (s->lport == 0) {
 		struct udp_writer w;
@@ -973,7 +982,7 @@ udp_output(struct ph_lcore *lc, struct ph_sock *s, struct rte_mbuf *m, uint32_t 
 	};
 	int rc;
 
-	o.src = udp_unicast_laddr(lc->host, s);
+	o.src = udp_unicast_laddr(s);
 	if (o.src == 0 && s->connected && dst == s->raddr)
 		o.src = s->src;
 	uh->src_port = rte_cpu_to_be_16(s->lport);

@@ -88,10 +88,8 @@ tr '[:lower:]' '[:upper:]' < "$STAGE/in" > "$STAGE/want"
 nsx timeout 5 socat -b 65536 - UDP4:198.18.0.2:5000 < "$STAGE/in" > "$STAGE/got"
 cmp -s "$STAGE/want" "$STAGE/got" && ok "a 3000-byte datagram (fragmented both ways) intact" ||
 	notok "3000-byte datagram: $(wc -c < "$STAGE/got") bytes back, not what was sent"
-kill -TERM "$PID"
 rc=0
-wait "$PID" || rc=$?
-PID=
+ns_stop || rc=$?
 grep -q "answered 2 datagrams" "$STAGE/run.log" && [ "$rc" -eq 0 ] &&
 	grep -q "0 of .* mbufs in use after shutdown" "$STAGE/run.log" &&
 	ok "SIGTERM: exit 0, 2 answered, every mbuf back" ||

@@ -108,10 +108,8 @@ mibs_ok() {
 }
 check "MIB counters moved (icmpInEchos, ipReasmOKs, ipFragCreates, arpOutReplies)" mibs_ok
 
-kill -TERM "$PID"
 RC=0
-wait "$PID" || RC=$?
-PID=
+ns_stop || RC=$?
 check "SIGTERM: exit status 0 (got $RC)" [ "$RC" -eq 0 ]
 pool_ok() { grep -Eq "mempool ph_pool: 0 of [0-9]+ mbufs in use after shutdown" "$LOG"; }
 check "every mbuf back in the pool after shutdown" pool_ok

@@ -41,14 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# stop: SIGTERM, exit status 0 (which says every mbuf came back).
-stop() {
-	local rc=0
-	kill -TERM "$PID"
-	wait "$PID" || rc=$?
-	PID=
-	return $rc
-}
 peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
 
 cat > "$CONF" <<INI
@@ -56,7 +48,7 @@ cat > "$CONF" <<INI
 args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
 lcores = 0-1
 [host]
-; what udp_peer.py's rate_limit expects
+; what udp_peer.py's RATE_LIMIT expects
 icmp_rate = 20
 icmp_burst = 10
 [port p0]
@@ -108,8 +100,8 @@ check "reassembled and fragmented (ipReasmOKs $reasm, ipFragOKs $frags)" \
 	test $((reasm > 0 && frags > 0)) -eq 1
 
 # A closed port: ICMP port unreachable on the wire, ECONNREFUSED for the sender.
-ip netns exec "$NS" timeout 20 tshark -l -i "$TAP" -f "icmp" -c 1 -a duration:15 -T fields \
-	-e icmp.type -e icmp.code -e udp.dstport > "$LOG.tshark" 2> "$LOG.tshark-err" &
+ns_bg timeout 20 tshark -l -i "$TAP" -f "icmp" -c 1 -a duration:15 -T fields \
+	-e icmp.type -e icmp.code -e udp.dstport > "$LOG.tshark" 2> "$LOG.tshark-err"
 TSHARK=$!
 # tshark takes seconds to load its dissectors: send only once it captures.
 for _ in $(seq 1 100); do
@@ -132,7 +124,7 @@ else
 fi
 out=$(echo "after the malformed ones" | nsx timeout 5 socat - UDP4:198.18.0.2:7)
 check "the echo service still answers" [ "$out" = "after the malformed ones" ]
-check "polyhostd: clean shutdown, no mbuf lost" stop
+check "polyhostd: clean shutdown, no mbuf lost" ns_stop
 grep -q "0 of .* mbufs in use after shutdown" "$LOG" || notok "mempool report"
 
 # ---- two workers, SO_REUSEPORT: each datagram served on the lcore it came in on ----
@@ -152,7 +144,7 @@ in2=$("$BUILD/apps/phctl" -p "$PREFIX" -l 2 get udpInDatagrams)
 handoffs=$(counter sockInboxOut)
 check "both workers served flows (udpInDatagrams $in1 + $in2), none handed to another lcore ($handoffs)" \
 	test $((in1 > 0 && in2 > 0 && in1 + in2 >= 320 && handoffs == 0)) -eq 1
-check "polyhostd (two workers): clean shutdown, no mbuf lost" stop
+check "polyhostd (two workers): clean shutdown, no mbuf lost" ns_stop
 
 # ---- receive buffer overflow: counted, not fatal ----
 if ! ns_start "$NS" "$LOG" "ph-echo: echo" "$BUILD/apps/ph-echo" -c "$CONF" --lcores 0 -- -p 7000 --copy \
@@ -166,13 +158,11 @@ drops=$(counter udp_receive_buffer_full)
 check "receive-buffer overflow counted (udp_receive_buffer_full $drops)" [ "${drops:-0}" -gt 0 ]
 out=$(echo "still here" | nsx timeout 5 socat - UDP4:198.18.0.2:7000)
 check "ph-echo still echoes after the flood" [ "$out" = "still here" ]
-check "ph-echo: clean shutdown, no mbuf lost" stop
+check "ph-echo: clean shutdown, no mbuf lost" ns_stop
 
 # ---- polyhost's client, Linux's servers ----
-ip netns exec "$NS" "$PY" "$PEER" echo 7000 120 &
-PYECHO=$!
-ip netns exec "$NS" timeout 60 socat UDP4-RECVFROM:7001,fork EXEC:cat &
-SOCAT=$!
+ns_bg "$PY" "$PEER" echo 7000 120
+ns_bg timeout 60 socat UDP4-RECVFROM:7001,fork EXEC:cat
 sleep 0.5
 # client ADDR:PORT ARGS...: ph-echo's client in the namespace, the kernel side
 # configured once its tap exists; the client probes until the server answers.
@@ -198,8 +188,6 @@ else
 fi
 PID=
 check "ph-echo client: every mbuf back at exit" grep -q "0 of .* mbufs in use after shutdown" "$LOG.phc"
-kill "$PYECHO" "$SOCAT" 2>/dev/null
-wait "$PYECHO" "$SOCAT" 2>/dev/null
 
 [ "$FAILED" -eq 0 ] || { echo "log: $LOG"; exit 1; }
 exit 0

@@ -29,6 +29,8 @@ import struct
 import sys
 import time
 
+RATE_LIMIT = (20, 10)  # [host] icmp_rate, icmp_burst of udp.sh's configuration
+
 
 def payload(seq, size, rng):
     body = rng.randbytes(max(0, size - 4)) if size > 4 else b""
@@ -168,8 +170,8 @@ def malformed(iface, mac, addr, peer, port, phctl, prefix):
         return bytes(IP(src=peer, dst=addr) / UDP(sport=40000, dport=dport, **kw) /
                      Raw(payload))[20:]
 
-    def frame(l4, dst=addr, l2=mac):
-        return Ether(dst=l2) / IP(src=peer, dst=dst, proto=17) / Raw(l4)
+    def frame(l4):
+        return Ether(dst=mac) / IP(src=peer, dst=addr, proto=17) / Raw(l4)
 
     def expect_drop(reason, what, f):
         before = counter(reason)
@@ -216,15 +218,12 @@ def malformed(iface, mac, addr, peer, port, phctl, prefix):
     time.sleep(0.5)
     un = counter("icmpOutDestUnreachs") - before_un
     rl = counter("icmpOutRateLimited") - before_rl
-    rate, cap = rate_limit
+    rate, cap = RATE_LIMIT
     most = cap + rate * (dt + 0.5) + 1
     report(1 <= un <= most and un + rl == burst,
            f"{burst} datagrams to a closed port in {dt:.2f} s: {un} port unreachable "
            f"(at most {most:.0f} at {rate}/s, burst {cap}), {rl} rate-limited")
     return 1 if failed else 0
-
-
-rate_limit = (20, 10)  # [host] icmp_rate, icmp_burst of the test's configuration
 
 
 def main(argv):
