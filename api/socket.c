@@ -43,7 +43,51 @@ api_udp(int fd, struct ph_lcore **lc)
 	return s;
 }
 
-static int
+int
+api_ip_setopt(int name, int v, uint8_t *tos, uint8_t *ttl)
+{
+	switch (name) {
+	case IP_TOS:
+		if (v < 0 || v > 255)
+			return -EINVAL;
+		*tos = (uint8_t)v;
+		return 0;
+	case IP_TTL:
+		if (v == -1)
+			v = 0; /* the default */
+		else if (v < 1 || v > 255)
+			return -EINVAL;
+		*ttl = (uint8_t)v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int
+api_ip_getopt(int name, uint8_t tos, uint8_t ttl)
+{
+	if (name == IP_TOS)
+		return tos;
+	if (name == IP_TTL)
+		return ttl ? ttl : IPV4_DEFAULT_TTL;
+	return -ENOPROTOOPT;
+}
+
+/* A UDP or TCP socket (not an epoll instance). */
+static struct ph_sock *
+api_inet(int fd, struct ph_lcore **lc)
+{
+	struct ph_sock *s = api_sock(fd, lc);
+
+	if (s != NULL && s->kind != SOCK_KIND_UDP && s->kind != SOCK_KIND_TCP) {
+		errno = ENOTSOCK;
+		return NULL;
+	}
+	return s;
+}
+
+int
 api_sin(const struct sockaddr *sa, socklen_t len, uint32_t *ip, uint16_t *port)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
@@ -57,7 +101,7 @@ api_sin(const struct sockaddr *sa, socklen_t len, uint32_t *ip, uint16_t *port)
 	return 0;
 }
 
-static void
+void
 api_put_sin(struct sockaddr *sa, socklen_t *len, uint32_t ip, uint16_t port)
 {
 	struct sockaddr_in sin = {
@@ -83,8 +127,11 @@ ph_socket(int domain, int type, int protocol)
 		return -1;
 	if (domain != AF_INET)
 		API_FAIL(EAFNOSUPPORT);
-	if (base == SOCK_STREAM)
-		API_FAIL(EPROTONOSUPPORT); /* TCP is not in this build */
+	if (base == SOCK_STREAM) {
+		if (protocol != 0 && protocol != IPPROTO_TCP)
+			API_FAIL(EPROTONOSUPPORT);
+		return api_tcp_socket(lc, type);
+	}
 	if (base != SOCK_DGRAM)
 		API_FAIL(ESOCKTNOSUPPORT);
 	if (protocol != 0 && protocol != IPPROTO_UDP)
@@ -105,13 +152,15 @@ int
 ph_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	uint32_t ip;
 	uint16_t port;
 	int rc;
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_bind(lc, s, addr, len);
 	if ((rc = api_sin(addr, len, &ip, &port)) != 0)
 		API_FAIL(-rc);
 	if ((rc = udp_bind(lc, s, ip, port)) != 0)
@@ -123,13 +172,15 @@ int
 ph_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	uint32_t ip = 0;
 	uint16_t port = 0;
 	int rc;
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_connect(lc, s, addr, len);
 	if (addr == NULL || len < (socklen_t)sizeof(sa_family_t))
 		API_FAIL(EINVAL);
 	if (addr->sa_family != AF_UNSPEC) {
@@ -147,7 +198,7 @@ ssize_t
 ph_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	uint32_t ip = 0;
 	uint16_t port = 0;
 	size_t len = 0;
@@ -165,6 +216,8 @@ ph_sendmsg(int fd, const struct msghdr *msg, int flags)
 			API_FAIL(EINVAL);
 		len += msg->msg_iov[i].iov_len;
 	}
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_sendmsg(lc, s, msg, flags, len);
 	if (msg->msg_name != NULL && (rc = api_sin(msg->msg_name, msg->msg_namelen, &ip, &port)))
 		API_FAIL((int)-rc);
 	rc = udp_send(lc, s, msg->msg_iov, (int)msg->msg_iovlen, len, msg->msg_name != NULL, ip,
@@ -234,7 +287,7 @@ ssize_t
 ph_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	struct rte_mbuf *m;
 	uint32_t len, off = 0, ip;
 	uint16_t port;
@@ -244,6 +297,8 @@ ph_recvmsg(int fd, struct msghdr *msg, int flags)
 		return -1;
 	if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
 		API_FAIL(EINVAL);
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_recvmsg(lc, s, msg, flags);
 	if (flags & MSG_OOB)
 		API_FAIL(EOPNOTSUPP);
 	rc = api_recv_wait(lc, s, flags);
@@ -309,11 +364,16 @@ int
 ph_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	uint32_t ip;
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP) {
+		if (addr == NULL || len == NULL)
+			API_FAIL(EFAULT);
+		return api_tcp_getname(s, addr, len, false);
+	}
 	if (addr == NULL || len == NULL)
 		API_FAIL(EFAULT);
 	ip = s->laddr != 0 ? s->laddr : (s->connected ? s->src : 0);
@@ -325,10 +385,15 @@ int
 ph_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP) {
+		if (addr == NULL || len == NULL)
+			API_FAIL(EFAULT);
+		return api_tcp_getname(s, addr, len, true);
+	}
 	if (!s->connected)
 		API_FAIL(ENOTCONN);
 	if (addr == NULL || len == NULL)
@@ -350,11 +415,13 @@ int
 ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	int v, rc;
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_setsockopt(s, level, name, val, len);
 	if (val == NULL || len < (socklen_t)sizeof(int))
 		API_FAIL(EINVAL);
 	memcpy(&v, val, sizeof(v));
@@ -382,22 +449,9 @@ ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		}
 	}
 	if (level == IPPROTO_IP) {
-		switch (name) {
-		case IP_TOS:
-			if (v < 0 || v > 255)
-				API_FAIL(EINVAL);
-			s->tos = (uint8_t)v;
-			return 0;
-		case IP_TTL:
-			if (v == -1)
-				v = 0; /* the default */
-			else if (v < 1 || v > 255)
-				API_FAIL(EINVAL);
-			s->ttl = (uint8_t)v;
-			return 0;
-		default:
-			API_FAIL(ENOPROTOOPT);
-		}
+		if ((rc = api_ip_setopt(name, v, &s->tos, &s->ttl)) != 0)
+			API_FAIL(-rc);
+		return 0;
 	}
 	if (level == PH_SOL_POLYHOST && name == PH_SO_CONTEXT) {
 		if (v < 0 || v >= UINT16_MAX)
@@ -413,11 +467,13 @@ int
 ph_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	int v;
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_getsockopt(s, level, name, val, len);
 	if (val == NULL || len == NULL)
 		API_FAIL(EFAULT);
 	if (*len < (socklen_t)sizeof(int))
@@ -449,10 +505,9 @@ ph_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		default:
 			API_FAIL(ENOPROTOOPT);
 		}
-	} else if (level == IPPROTO_IP && name == IP_TOS) {
-		v = s->tos;
-	} else if (level == IPPROTO_IP && name == IP_TTL) {
-		v = s->ttl ? s->ttl : IPV4_DEFAULT_TTL;
+	} else if (level == IPPROTO_IP) {
+		if ((v = api_ip_getopt(name, s->tos, s->ttl)) < 0)
+			API_FAIL(-v);
 	} else if (level == PH_SOL_POLYHOST && name == PH_SO_CONTEXT) {
 		v = s->ctx;
 	} else {
@@ -467,11 +522,13 @@ int
 ph_shutdown(int fd, int how)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	int rc;
 
 	if (s == NULL)
 		return -1;
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_shutdown(lc, s, how);
 	if ((rc = udp_shutdown(lc, s, how)) != 0)
 		API_FAIL(-rc);
 	return 0;
@@ -487,6 +544,8 @@ ph_close(int fd)
 		return -1;
 	if (s->kind == SOCK_KIND_UDP)
 		udp_close(lc, s);
+	else if (s->kind == SOCK_KIND_TCP)
+		api_tcp_close(lc, s);
 	else
 		sock_free(lc, s);
 	return 0;
@@ -496,7 +555,7 @@ int
 ph_ioctl(int fd, unsigned long request, ...)
 {
 	struct ph_lcore *lc;
-	struct ph_sock *s = api_udp(fd, &lc);
+	struct ph_sock *s = api_inet(fd, &lc);
 	struct rte_mbuf *m;
 	va_list ap;
 	int *arg;
@@ -508,6 +567,8 @@ ph_ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if (arg == NULL)
 		API_FAIL(EFAULT);
+	if (s->kind == SOCK_KIND_TCP)
+		return api_tcp_ioctl(s, request, arg);
 	switch (request) {
 	case FIONREAD:
 		/* Linux's answer for UDP: the size of the next datagram. */

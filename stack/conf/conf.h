@@ -95,6 +95,30 @@ struct ph_conf_host {
 	uint8_t rss_key_len;
 };
 
+/* [tcp]: the host's TCP defaults (RFC 9293, RFC 6298, RFC 7323). Sockets
+ * start with these; per-socket options change them. */
+struct ph_conf_tcp {
+	uint32_t msl_ms;         /* TIME-WAIT lasts 2 * MSL; default 30000 (Linux's 60 s) */
+	uint32_t rto_init_ms;    /* RFC 6298 2.1: 1000 */
+	uint32_t rto_min_ms;     /* 200, as Linux (RFC 6298 2.4 says 1 s; SHOULD) */
+	uint32_t rto_max_ms;     /* 120000 */
+	uint32_t delack_ms;      /* delayed-ACK timer: 40 */
+	uint32_t rmem;           /* default receive buffer, bytes: 262144 */
+	uint32_t wmem;           /* default send buffer, bytes: 262144 */
+	uint32_t max_backlog;    /* listen() backlog ceiling (somaxconn): 4096 */
+	uint32_t syn_retries;    /* SYN retransmissions before ETIMEDOUT: 6 */
+	uint32_t synack_retries; /* SYN-ACK retransmissions: 5 */
+	uint32_t retries;        /* data retransmissions before ETIMEDOUT: 15 */
+	uint32_t keepidle_s;     /* SO_KEEPALIVE defaults: 7200 */
+	uint32_t keepintvl_s;    /* 75 */
+	uint32_t keepcnt;        /* 9 */
+	uint32_t max_conns;      /* connections per lcore: 65536 */
+	bool timestamps;         /* RFC 7323 timestamps: yes */
+	bool window_scaling;     /* RFC 7323 window scale: yes */
+	bool sack;               /* RFC 2018 SACK-permitted: yes */
+	char cc[16];             /* congestion control: "newreno" */
+};
+
 /* One address a built-in service listens on: "udp:198.18.0.2:7". */
 struct ph_conf_listen {
 	uint8_t proto; /* IPPROTO_UDP or IPPROTO_TCP */
@@ -105,7 +129,7 @@ struct ph_conf_listen {
 /* [service NAME]: a service polyhostd runs on every worker lcore. */
 struct ph_conf_service {
 	char name[PH_NAME_LEN];
-	char type[16]; /* echo | discard */
+	char type[16]; /* echo | discard | http */
 	unsigned ctx;  /* index in ph_conf.ctxs */
 	struct ph_conf_listen listen[PH_CONF_MAX_LISTEN];
 	unsigned n_listen;
@@ -118,6 +142,7 @@ struct ph_conf {
 	char lcores[256];
 	char file_prefix[64]; /* from --file-prefix in eal args, "rte" by default */
 	struct ph_conf_host host;
+	struct ph_conf_tcp tcp;
 	struct ph_conf_port ports[PH_CONF_MAX_PORTS];
 	unsigned n_ports;
 	struct ph_conf_iface ifaces[PH_CONF_MAX_IFACES];

@@ -68,6 +68,28 @@
 	X(UDP_RCVBUF_FULL,      "udp_receive_buffer_full", udpRcvbufErrors)                        \
 	X(UDP_SHUT_RD,          "udp_socket_shut_for_reading", udpInErrors)                        \
 	X(UDP_SOCK_GONE,        "udp_socket_closed_in_flight", udpInErrors)                        \
+	/* TCP (RFC 9293, RFC 5961, RFC 7323) */                                                   \
+	X(TCP_TRUNCATED,        "tcp_truncated",           tcpInErrs)                              \
+	X(TCP_BAD_OFFSET,       "tcp_bad_data_offset",     tcpInErrs)                              \
+	X(TCP_BAD_CSUM,         "tcp_bad_checksum",        tcpInCsumErrors)                        \
+	X(TCP_BAD_FLAGS,        "tcp_bad_flags",           tcpInErrs)                              \
+	X(TCP_BAD_OPTIONS,      "tcp_bad_options",         tcpInErrs)                              \
+	X(TCP_NOT_UNICAST,      "tcp_to_broadcast",        tcpInErrs)                              \
+	X(TCP_NO_SOCKET,        "tcp_closed_port",         NONE)                                   \
+	X(TCP_LISTEN_BAD,       "tcp_listen_not_syn",      NONE)                                   \
+	X(TCP_LISTEN_OVERFLOW,  "tcp_listen_overflow",     tcp_listen_overflows)                   \
+	X(TCP_CONN_LIMIT,       "tcp_connection_limit",    NONE)                                   \
+	X(TCP_SYN_SENT_BAD,     "tcp_syn_sent_unacceptable", NONE)                                 \
+	X(TCP_PAWS,             "tcp_paws_rejected",       tcp_paws_drops)                         \
+	X(TCP_OUT_OF_WINDOW,    "tcp_out_of_window",       NONE)                                   \
+	X(TCP_RST_IN_WINDOW,    "tcp_rst_challenged",      NONE)                                   \
+	X(TCP_RST_OUT_OF_WINDOW, "tcp_rst_out_of_window",  NONE)                                   \
+	X(TCP_SYN_IN_WINDOW,    "tcp_syn_challenged",      NONE)                                   \
+	X(TCP_NO_ACK,           "tcp_no_ack_flag",         NONE)                                   \
+	X(TCP_ACK_UNSENT,       "tcp_ack_of_unsent_data",  NONE)                                   \
+	X(TCP_ACK_TOO_OLD,      "tcp_ack_too_old",         NONE)                                   \
+	X(TCP_OFO_FULL,         "tcp_ofo_queue_full",      NONE)                                   \
+	X(TCP_DATA_AFTER_CLOSE, "tcp_data_after_close",    NONE)                                   \
 	X(INBOX_FULL,           "lcore_inbox_full",        NONE)                                   \
 	X(LOOP_FULL,            "loopback_queue_full",     ipOutDiscards)                          \
 	/* neighbour resolution */                                                                 \
@@ -130,6 +152,31 @@
 	X(udpInCsumErrors)                                                                         \
 	X(udpRcvbufErrors)                                                                         \
 	X(udpOutDatagrams)                                                                         \
+	/* TCP-MIB (RFC 4022), plus Linux's checksum errors and our own */                        \
+	X(tcpActiveOpens)                                                                          \
+	X(tcpPassiveOpens)                                                                         \
+	X(tcpAttemptFails)                                                                         \
+	X(tcpEstabResets)                                                                          \
+	X(tcpCurrEstab)                                                                            \
+	X(tcpInSegs)                                                                               \
+	X(tcpOutSegs)                                                                              \
+	X(tcpRetransSegs)                                                                          \
+	X(tcpInErrs)                                                                               \
+	X(tcpOutRsts)                                                                              \
+	X(tcpInCsumErrors)                                                                         \
+	X(tcp_ofo_queued)                                                                          \
+	X(tcp_persist_probes)                                                                      \
+	X(tcp_delayed_acks)                                                                        \
+	X(tcp_paws_drops)                                                                          \
+	X(tcp_challenge_acks)                                                                      \
+	X(tcp_keepalive_probes)                                                                    \
+	X(tcp_keepalive_timeouts)                                                                  \
+	X(tcp_fast_retransmits)                                                                    \
+	X(tcp_rto_timeouts)                                                                        \
+	X(tcp_listen_overflows)                                                                    \
+	X(tcp_timewait_reused)                                                                     \
+	X(tcp_sack_blocks_received)                                                                \
+	X(tcp_zero_window_sent)                                                                    \
 	/* sockets */                                                                              \
 	X(sockInboxIn)                                                                             \
 	X(sockInboxOut)                                                                            \

@@ -30,6 +30,7 @@ struct ph_lead;
 struct rte_ring;
 struct rte_mbuf;
 struct rte_eth_dev_tx_buffer;
+struct tcp_stack;
 
 struct ph_lcore {
 	struct ph_host *host;
@@ -64,6 +65,11 @@ struct ph_lcore {
 	unsigned idle_polls; /* consecutive empty loop iterations */
 
 	struct ph_lead *lead; /* lead-only state; NULL on workers */
+
+	/* This lcore's TCP (see tcp/tcp.h) and a buffer to linearize a
+	 * segment that arrived in pieces. */
+	struct tcp_stack *tcp;
+	uint8_t *tcp_scratch;
 
 	/* The sockets and epoll instances this lcore owns. */
 	struct sock_table socks;

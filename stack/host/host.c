@@ -30,6 +30,7 @@
 #include "icmp/icmp.h"
 #include "ipv4/ipv4.h"
 #include "sock/sock.h"
+#include "tcp/tcp_glue.h"
 #include "udp/udp.h"
 
 #define POOL_CACHE     256
@@ -171,6 +172,8 @@ host_lcore_init(struct ph_host *h, struct ph_lcore *lc, char *err, size_t errlen
 	if ((rc = sock_table_init(lc, c->sockets)) != 0)
 		return host_err(err, errlen, rc, "lcore %u: socket table: %s", lc->lcore_id,
 		                strerror(-rc));
+	if ((rc = tcp_lcore_init(lc)) != 0)
+		return host_err(err, errlen, rc, "lcore %u: TCP: %s", lc->lcore_id, strerror(-rc));
 	if (lc->is_worker) {
 		rc = ipv4_frag_init(lc, c->frag_max_datagrams, c->frag_timeout_ms, h->tsc_hz);
 		if (rc != 0)
@@ -331,6 +334,7 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 		return host_err(err, errlen, rc, "UDP bindings: %s", strerror(-rc));
 	h->ip_proto[IPPROTO_ICMP] = icmp_rx;
 	h->ip_proto[IPPROTO_UDP] = udp_input;
+	h->ip_proto[IPPROTO_TCP] = tcp_ip_input;
 	h->icmp_err[IPPROTO_UDP] = udp_icmp_error;
 	for (uint16_t i = 0; i < h->n_lcores; i++)
 		if ((rc = host_lcore_init(h, h->lcores[i], err, errlen)) != 0)
@@ -386,6 +390,7 @@ ph_lcore_poll(struct ph_lcore *lc)
 	}
 	work += ipv4_loop_poll(lc);
 	work += sock_inbox_poll(lc);
+	work += tcp_lcore_poll(lc);
 	if (lc->is_lead) {
 		work += lead_poll(lc);
 		rte_rcu_qsbr_dq_reclaim(h->rcu_dq, RCU_DQ_SIZE / 4, NULL, NULL, NULL);
@@ -515,8 +520,10 @@ ph_host_finish(struct ph_host *h, FILE *out)
 	}
 	/* Sockets still open give their queued datagrams back; then whatever is
 	 * still in flight between lcores. */
-	for (uint16_t i = 0; i < h->n_lcores; i++)
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		sock_table_fini(h->lcores[i]);
+		tcp_lcore_fini(h->lcores[i]);
+	}
 	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		struct rte_mbuf *m;
 

@@ -15,6 +15,7 @@
 #include "core/host.h"
 #include "core/pkt.h"
 #include "sock/sock.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 
 /* A receive queue holds at most this many datagrams per byte of rcvbuf: each
@@ -52,10 +53,13 @@ sock_table_fini(struct ph_lcore *lc)
 
 			if (s == NULL || (pass == 0) != (s->kind == SOCK_KIND_EPOLL))
 				continue;
-			if (s->kind == SOCK_KIND_UDP)
+			if (s->kind == SOCK_KIND_UDP) {
 				udp_close(lc, s);
-			else
+			} else {
+				if (s->kind == SOCK_KIND_TCP && s->tcp != NULL)
+					tcp_close(s->tcp);
 				sock_free(lc, s);
+			}
 		}
 	rte_free(t->slots);
 	rte_free(t->free);
@@ -204,6 +208,8 @@ sock_poll(const struct ph_sock *s)
 
 	if (s->kind == SOCK_KIND_EPOLL)
 		return TAILQ_EMPTY(&s->ep_ready) ? 0 : EPOLLIN | EPOLLRDNORM;
+	if (s->kind == SOCK_KIND_TCP)
+		return tcp_poll(s->tcp);
 	if (!sock_rxq_empty(s))
 		ev |= EPOLLIN | EPOLLRDNORM;
 	if (s->shut_rd)

@@ -24,6 +24,7 @@
 struct ph_lcore;
 struct rte_mbuf;
 struct udp_bind;
+struct tcp_conn;
 
 #define SOCK_FD_SHIFT 16
 #define SOCK_FD_SLOTS (1u << SOCK_FD_SHIFT)
@@ -31,6 +32,7 @@ struct udp_bind;
 enum sock_kind {
 	SOCK_KIND_FREE = 0,
 	SOCK_KIND_UDP,
+	SOCK_KIND_TCP,
 	SOCK_KIND_EPOLL,
 };
 
@@ -71,6 +73,7 @@ struct ph_sock {
 	int so_error;            /* pending error (positive errno), cleared when read */
 	uint32_t rcvbuf, sndbuf; /* bytes, as getsockopt reports them */
 	struct udp_bind *bind;   /* the host-wide binding it is a member of */
+	struct tcp_conn *tcp;    /* SOCK_KIND_TCP: its connection (or listener) */
 
 	/* Receive queue: datagrams with data at the payload, headers before it. */
 	struct rte_mbuf **rxq;

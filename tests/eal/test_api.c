@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -136,7 +137,7 @@ test_socket_errors(void **state)
 	(void)state;
 	assert_fails(ph_socket(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
 	assert_fails(ph_socket(AF_UNIX, SOCK_DGRAM, 0), EAFNOSUPPORT);
-	assert_fails(ph_socket(AF_INET, SOCK_STREAM, 0), EPROTONOSUPPORT);
+	assert_fails(ph_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), EPROTONOSUPPORT);
 	assert_fails(ph_socket(AF_INET, SOCK_RAW, 0), ESOCKTNOSUPPORT);
 	assert_fails(ph_socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP), EPROTONOSUPPORT);
 }
@@ -700,6 +701,184 @@ test_other_thread(void **state)
 	assert_int_equal(ph_close(t.fd), 0);
 }
 
+/* ---- TCP through the host's own loopback path ---- */
+
+static int
+tcp_listener(uint16_t port, int backlog)
+{
+	struct sockaddr_in a = sin_of(ADDR, port);
+	int fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int one = 1;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ph_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(ph_bind(fd, SA(a), sizeof(a)), 0);
+	assert_int_equal(ph_listen(fd, backlog), 0);
+	return fd;
+}
+
+/* A connected pair: *CLI from connect, *SRV from accept. */
+static void
+tcp_pair(uint16_t port, int *lsn, int *cli, int *srv)
+{
+	struct sockaddr_in a = sin_of(ADDR, port), peer;
+	socklen_t pl = sizeof(peer);
+	int err = -1;
+	socklen_t el = sizeof(err);
+
+	*lsn = tcp_listener(port, 4);
+	*cli = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(*cli >= 0);
+	assert_fails(ph_connect(*cli, SA(a), sizeof(a)), EINPROGRESS);
+	*srv = -1;
+	for (int i = 0; i < 1000 && *srv < 0; i++) {
+		poll_n(1);
+		*srv = ph_accept4(*lsn, SA(peer), &pl, SOCK_NONBLOCK);
+	}
+	assert_true(*srv >= 0);
+	poll_n(4);
+	assert_int_equal(ph_getsockopt(*cli, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	assert_int_equal(err, 0);
+	assert_int_equal(peer.sin_addr.s_addr, a.sin_addr.s_addr);
+}
+
+static ssize_t
+tcp_read_soon(int fd, void *buf, size_t len)
+{
+	for (int i = 0; i < 1000; i++) {
+		ssize_t n = ph_recv(fd, buf, len, MSG_DONTWAIT);
+
+		if (n >= 0 || errno != EAGAIN)
+			return n;
+		poll_n(1);
+	}
+	return -1;
+}
+
+static void
+test_tcp_errors(void **state)
+{
+	struct sockaddr_in a = sin_of(ADDR, 7000);
+	int u = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	int t = ph_socket(AF_INET, SOCK_STREAM, 0);
+	char b[4];
+	int v;
+	socklen_t vl = sizeof(v);
+
+	(void)state;
+	assert_fails(ph_listen(u, 4), EOPNOTSUPP);
+	assert_fails(ph_accept(u, NULL, NULL), EOPNOTSUPP);
+	assert_fails(ph_accept(t, NULL, NULL), EINVAL); /* not listening */
+	assert_fails(ph_send(t, "x", 1, 0), ENOTCONN);
+	assert_fails(ph_recv(t, b, sizeof(b), 0), ENOTCONN);
+	assert_fails(ph_getpeername(t, SA(a), &vl), ENOTCONN);
+	assert_fails(ph_shutdown(t, SHUT_WR), ENOTCONN);
+	assert_fails(ph_sendto(t, "x", 1, 0, SA(a), sizeof(a)), EISCONN);
+	assert_fails(ph_accept4(t, NULL, NULL, 0x4000000), EINVAL);
+	vl = sizeof(v);
+	assert_int_equal(ph_getsockopt(t, SOL_SOCKET, SO_TYPE, &v, &vl), 0);
+	assert_int_equal(v, SOCK_STREAM);
+	assert_fails(ph_setsockopt(t, IPPROTO_TCP, TCP_KEEPCNT, &(int){0}, sizeof(int)), EINVAL);
+	a = sin_of("198.18.9.9", 80);
+	assert_fails(ph_bind(t, SA(a), sizeof(a)), EADDRNOTAVAIL);
+	a = sin_of("203.0.113.1", 80);
+	assert_fails(ph_connect(t, SA(a), sizeof(a)), ENETUNREACH);
+	assert_int_equal(ph_close(t), 0);
+	assert_int_equal(ph_close(u), 0);
+}
+
+static void
+test_tcp_refused(void **state)
+{
+	struct sockaddr_in a = sin_of(ADDR, 7001);
+	int t = ph_socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)state;
+	/* Nobody listens: the loopback RST makes a blocking connect fail. */
+	assert_fails(ph_connect(t, SA(a), sizeof(a)), ECONNREFUSED);
+	assert_int_equal(ph_close(t), 0);
+	uint64_t fails = 0;
+	assert_int_equal(ph_counter("tcpAttemptFails", &fails), 0);
+	assert_true(fails >= 1);
+}
+
+static void
+test_tcp_loopback_transfer(void **state)
+{
+	int lsn, cli, srv, ep;
+	static char out[300000], in[300000];
+	size_t sent = 0, got = 0;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7 + i / 251);
+	tcp_pair(7002, &lsn, &cli, &srv);
+	ep = ph_epoll_create1(0);
+	ev.data.fd = srv;
+	assert_int_equal(ph_epoll_ctl(ep, EPOLL_CTL_ADD, srv, &ev), 0);
+	/* More than both buffers: writes and reads must interleave. */
+	for (int i = 0; i < 100000 && got < sizeof(out); i++) {
+		if (sent < sizeof(out)) {
+			ssize_t n = ph_send(cli, out + sent, sizeof(out) - sent, 0);
+
+			if (n > 0)
+				sent += (size_t)n;
+			else
+				assert_int_equal(errno, EAGAIN);
+			if (sent == sizeof(out))
+				assert_int_equal(ph_shutdown(cli, SHUT_WR), 0);
+		}
+		struct epoll_event e;
+		if (ph_epoll_wait(ep, &e, 1, 0) == 1) {
+			ssize_t n = ph_recv(srv, in + got, sizeof(in) - got, 0);
+
+			if (n > 0)
+				got += (size_t)n;
+		}
+	}
+	assert_int_equal(got, sizeof(out));
+	assert_memory_equal(in, out, sizeof(out));
+	/* The FIN: end of stream and RDHUP. */
+	char b[4];
+	assert_int_equal(tcp_read_soon(srv, b, sizeof(b)), 0);
+	assert_int_equal(ph_epoll_wait(ep, &ev, 1, 0), 1);
+	assert_true(ev.events & EPOLLRDHUP);
+	assert_int_equal(ph_getsockopt(srv, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+	assert_int_equal(ti.tcpi_state, 8); /* CLOSE-WAIT */
+	assert_true(ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	assert_true(ti.tcpi_options & TCPI_OPT_WSCALE);
+	assert_true(ti.tcpi_options & TCPI_OPT_SACK);
+	assert_int_equal(ph_close(srv), 0);
+	poll_n(8);
+	assert_int_equal(tcp_read_soon(cli, b, sizeof(b)), 0);
+	assert_int_equal(ph_close(cli), 0);
+	assert_int_equal(ph_close(ep), 0);
+	assert_int_equal(ph_close(lsn), 0);
+}
+
+static void
+test_tcp_reset_seen(void **state)
+{
+	int lsn, cli, srv;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	char b[4];
+
+	(void)state;
+	tcp_pair(7003, &lsn, &cli, &srv);
+	assert_int_equal(ph_setsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(ph_close(srv), 0);
+	errno = 0;
+	assert_int_equal(tcp_read_soon(cli, b, sizeof(b)), -1);
+	assert_int_equal(errno, ECONNRESET);
+	poll_n(2);
+	assert_fails(ph_send(cli, "x", 1, 0), EPIPE);
+	assert_int_equal(ph_close(cli), 0);
+	assert_int_equal(ph_close(lsn), 0);
+}
+
 int
 main(void)
 {
@@ -720,6 +899,10 @@ main(void)
 	        cmocka_unit_test(test_epoll_always_ready),
 	        cmocka_unit_test(test_bcast_and_wildcard),
 	        cmocka_unit_test(test_after_bind),
+	        cmocka_unit_test(test_tcp_errors),
+	        cmocka_unit_test(test_tcp_refused),
+	        cmocka_unit_test(test_tcp_loopback_transfer),
+	        cmocka_unit_test(test_tcp_reset_seen),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, setup, teardown);

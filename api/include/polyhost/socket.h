@@ -5,8 +5,9 @@
  * prefix. Descriptors are polyhost's own, not the kernel's: never pass them to
  * read(2) or close(2). The threading rules are in <polyhost/polyhost.h>.
  *
- * Supported: AF_INET, SOCK_DGRAM (UDP). SOCK_NONBLOCK in the type, or
- * O_NONBLOCK through ph_fcntl(), makes calls that would wait fail with EAGAIN.
+ * Supported: AF_INET, SOCK_DGRAM (UDP) and SOCK_STREAM (TCP). SOCK_NONBLOCK in
+ * the type, or O_NONBLOCK through ph_fcntl(), makes calls that would wait fail
+ * with EAGAIN (a TCP connect: EINPROGRESS, then EPOLLOUT and SO_ERROR).
  *
  * Options: SOL_SOCKET SO_REUSEADDR, SO_REUSEPORT (Linux's rules: two binds
  * that overlap need both to set one of them), SO_RCVBUF, SO_SNDBUF (doubled
@@ -44,6 +45,13 @@ int ph_socket(int domain, int type, int protocol);
 int ph_bind(int fd, const struct sockaddr *addr, socklen_t len);
 /* AF_UNSPEC dissolves a datagram socket's association. */
 int ph_connect(int fd, const struct sockaddr *addr, socklen_t len);
+/* TCP: listen with a backlog (bounded by the host's limit; <= 0 means 1). */
+int ph_listen(int fd, int backlog);
+/* TCP: the next established connection. FLAGS of accept4: SOCK_NONBLOCK
+ * (SOCK_CLOEXEC is accepted and ignored). The new socket belongs to the
+ * calling lcore, which must be the listener's. */
+int ph_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int ph_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /* Flags: MSG_DONTWAIT; on receive also MSG_PEEK and MSG_TRUNC. */
 ssize_t ph_send(int fd, const void *buf, size_t len, int flags);

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP (RFC 9293) as a state machine owned by one lcore: IPv4 input hands a
+ * parsed segment to tcp_input(); what the connection sends comes out through
+ * the stack's emit callback; the application's calls (tcp_connect, tcp_send,
+ * tcp_recv, ...) and the lcore's clock (tcp_timers_run) are the other inputs.
+ * Nothing here needs EAL, a NIC or a real clock: time is the stack's `now`,
+ * set by the caller, so unit tests drive it with a virtual clock and read
+ * every segment the stack emits.
+ *
+ * Files: tcp_input.c (segment arrival, RFC 9293 3.10.7), tcp_output.c (what
+ * to send and when: Nagle, SWS avoidance, persist), tcp_timer.c (one timer
+ * slot per connection on a timing wheel, a handler per timer kind),
+ * tcp_cc.c (congestion control behind struct tcp_cc_ops; NewReno),
+ * tcp_opt.c (options), tcp_buf.c (send and receive rings, the out-of-order
+ * ranges), tcp_user.c (user calls, the connection tables, ISN and ports),
+ * tcp_glue.c (mbufs, IPv4 and sockets: the only part that needs DPDK).
+ *
+ * Data is copied into a per-connection send ring by tcp_send() and out of a
+ * receive ring by tcp_recv(); out-of-order data is written into the receive
+ * ring at its place and tracked as ranges, so its memory is bounded by the
+ * window we advertise. No allocation happens per segment.
+ */
+#ifndef PH_TCP_TCP_H
+#define PH_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <bsd/sys/queue.h>
+#include <rte_spinlock.h>
+
+#include "conf/conf.h"
+#include "core/counters.h"
+#include "tcp/tcp_seq.h"
+
+struct tcp_stack;
+struct tcp_conn;
+struct tcp_info;
+
+enum tcp_state {
+	TCPS_CLOSED = 0,
+	TCPS_LISTEN,
+	TCPS_SYN_SENT,
+	TCPS_SYN_RECEIVED,
+	TCPS_ESTABLISHED,
+	TCPS_FIN_WAIT_1,
+	TCPS_FIN_WAIT_2,
+	TCPS_CLOSE_WAIT,
+	TCPS_CLOSING,
+	TCPS_LAST_ACK,
+	TCPS_TIME_WAIT,
+	TCPS_MAX
+};
+
+extern const char *const tcp_state_names[TCPS_MAX];
+
+/* A segment as it arrives, parsed once, host order. DATA is contiguous. */
+struct tcp_seg {
+	uint16_t ctx;
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd; /* as on the wire: not yet scaled */
+	const uint8_t *opt;
+	uint8_t optlen;
+	const uint8_t *data;
+	uint32_t len;
+	bool not_unicast; /* sent to a broadcast or multicast address */
+};
+
+/* Options of one segment (tcp_opt_parse). */
+struct tcp_opts {
+	bool mss_ok, ws_ok, ts_ok, sack_ok;
+	uint16_t mss;
+	uint8_t ws;
+	uint32_t tsval, tsecr;
+	uint8_t n_sack;
+	struct {
+		uint32_t l, r;
+	} sack[4];
+};
+
+/* A segment to send, as the emit callback gets it. The payload is in up to
+ * two pieces (the send ring may wrap). */
+struct tcp_out {
+	uint16_t ctx;
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	uint8_t tos, ttl;
+	uint8_t optlen;
+	uint8_t opt[40];
+	const uint8_t *data[2];
+	uint32_t dlen[2];
+	uint32_t len;
+};
+
+/* ---- byte rings and out-of-order ranges (tcp_buf.c) ---- */
+
+struct tcp_ring {
+	uint8_t *buf;
+	uint32_t cap;
+	uint32_t head; /* index of the first byte */
+	uint32_t len;  /* bytes from head */
+};
+
+#define TCP_OFO_MAX 8 /* ranges held beyond a hole; more are dropped */
+
+struct tcp_ofo {
+	uint8_t n;
+	struct {
+		uint32_t l, r; /* sequence numbers, [l, r) */
+	} blk[TCP_OFO_MAX];
+	uint32_t last_l; /* left edge of the range the latest segment went to */
+};
+
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap);
+void tcp_ring_free(struct tcp_ring *r);
+/* Copy N bytes from SRC to offset OFF from head (OFF + N <= cap). */
+void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
+/* Copy N bytes at offset OFF from head into DST. */
+void tcp_ring_read(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
+/* Up to two pieces for N bytes at OFF; returns how many pieces. */
+int tcp_ring_pieces(const struct tcp_ring *r, uint32_t off, uint32_t n, const uint8_t *p[2],
+                    uint32_t l[2]);
+void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
+static inline uint32_t
+tcp_ring_free_space(const struct tcp_ring *r)
+{
+	return r->cap - r->len;
+}
+
+/* Record [L, R) as held. false when it fits no range and the table is full. */
+bool tcp_ofo_add(struct tcp_ofo *o, uint32_t l, uint32_t r);
+/* RCV.NXT moved to NXT: return how far the first range carries it on. */
+uint32_t tcp_ofo_advance(struct tcp_ofo *o, uint32_t nxt);
+
+/* ---- options (tcp_opt.c) ---- */
+
+/* Parse OPT (LEN bytes). Malformed lengths: -1 (the segment is dropped, as
+ * Linux does for a length that runs past the header). */
+int tcp_opt_parse(const uint8_t *opt, uint8_t len, bool syn, struct tcp_opts *o);
+
+/* ---- congestion control (tcp_cc.c) ---- */
+
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tcp_conn *c);
+	/* ACKED bytes of new data acknowledged, not in recovery. */
+	void (*ack)(struct tcp_conn *c, uint32_t acked);
+	/* A duplicate ACK; returns true when the caller must fast-retransmit. */
+	bool (*dupack)(struct tcp_conn *c);
+	/* New data acknowledged while in recovery; returns true when recovery
+	 * ended (full ACK), false for a partial ACK (retransmit the next hole). */
+	bool (*recovery_ack)(struct tcp_conn *c, uint32_t acked);
+	void (*timeout)(struct tcp_conn *c);
+};
+
+extern const struct tcp_cc_ops tcp_cc_newreno;
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+
+/* ---- timers (tcp_timer.c) ---- */
+
+enum tcp_timer {
+	TCP_T_REXMT,   /* retransmission, and SYN / SYN-ACK retries */
+	TCP_T_PERSIST, /* zero-window probes */
+	TCP_T_DELACK,
+	TCP_T_KEEP, /* keep-alive; also the FIN-WAIT-2 limit of an orphan */
+	TCP_T_2MSL, /* TIME-WAIT */
+	TCP_T_MAX
+};
+
+#define TCP_WHEEL_SLOTS 4096 /* of 1 ms: deadlines further out wait a turn */
+
+/* ---- the connection ---- */
+
+/* c->flags */
+#define TF_ACKNOW     0x00000001 /* send an ACK at the next output */
+#define TF_NODELAY    0x00000002 /* TCP_NODELAY */
+#define TF_CORK       0x00000004 /* TCP_CORK */
+#define TF_FIN_QUEUED 0x00000008 /* the application is done sending */
+#define TF_FIN_SENT   0x00000010
+#define TF_RCVD_FIN   0x00000020
+#define TF_TS_OK      0x00000040 /* RFC 7323 timestamps negotiated */
+#define TF_WS_OK      0x00000080 /* window scale negotiated */
+#define TF_SACK_OK    0x00000100 /* SACK-permitted negotiated */
+#define TF_KEEPALIVE  0x00000200
+#define TF_LINGER0    0x00000400 /* SO_LINGER with a zero timeout: close aborts */
+#define TF_RECOVERY   0x00000800 /* in NewReno fast recovery */
+#define TF_SHUT_RD    0x00001000
+#define TF_BOUND      0x00002000 /* in the bind table */
+#define TF_REUSEADDR  0x00004000
+#define TF_REUSEPORT  0x00008000
+#define TF_DEAD       0x00010000 /* closed and unowned: freed by the reaper */
+#define TF_OFO_FIN    0x00020000 /* a FIN arrived ahead of a hole */
+#define TF_PASSIVE    0x00040000 /* opened by a listener */
+#define TF_ESTAB_SEEN 0x00080000 /* counted in tcpCurrEstab */
+#define TF_RTT_TIMING 0x00100000 /* timing rtt_seq (no timestamps) */
+#define TF_ORPHAN     0x00200000 /* the application closed it */
+#define TF_PROBE_SENT 0x00400000 /* a zero-window probe byte is out */
+#define TF_WND_UPDATE 0x00800000 /* the window opened: tell the peer */
+
+struct tcp_conn {
+	LIST_ENTRY(tcp_conn) hlink;  /* connection table, or bind table */
+	LIST_ENTRY(tcp_conn) tlink;  /* timer wheel slot */
+	TAILQ_ENTRY(tcp_conn) qlink; /* listener's SYN or accept queue */
+	LIST_ENTRY(tcp_conn) alink;  /* every connection of the stack */
+	struct tcp_stack *st;
+	struct tcp_conn *parent; /* the listener, until accepted */
+	void *user;              /* the socket; NULL once closed or before accept */
+
+	uint16_t ctx;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t state;
+	uint8_t tos, ttl;
+	bool hashed;     /* in the connection table */
+	bool in_acceptq; /* else in the SYN queue, when parent != NULL */
+	uint32_t flags;
+	int error; /* positive errno for the application (SO_ERROR) */
+
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, max_sndwnd, snd_wl1, snd_wl2;
+	uint32_t snd_buf_seq; /* sequence number of the first byte in sbuf */
+	uint32_t snd_sml;     /* end of the last segment shorter than the MSS (Minshall) */
+	uint16_t mss;         /* data bytes per segment (options excluded) */
+	uint16_t peer_mss;
+	uint16_t adv_mss; /* what we offered */
+	uint8_t snd_ws, rcv_ws;
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
+	uint32_t rcv_fin_seq;  /* with TF_OFO_FIN */
+	uint16_t segs_unacked; /* segments received since our last ACK */
+
+	/* RFC 7323 */
+	uint32_t ts_recent;
+	uint64_t ts_recent_age; /* ms */
+	uint32_t ts_offset;     /* random per connection (RFC 7323 5.4) */
+
+	/* RFC 6298, in ms, srtt << 3 and rttvar << 2 as BSD keeps them */
+	uint32_t srtt, rttvar, rto;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+	uint8_t backoff, rexmits;
+	uint32_t total_retrans;
+	uint64_t rexmt_since; /* when the oldest unacked data was last acknowledged */
+
+	/* congestion control */
+	const struct tcp_cc_ops *cc;
+	uint32_t cwnd, ssthresh, recover, dupacks;
+
+	/* persist and keep-alive */
+	uint8_t persist_shift;
+	uint8_t keep_probes;
+	uint32_t keepidle_ms, keepintvl_ms, keepcnt;
+	uint32_t user_timeout_ms;
+	uint64_t last_rcv; /* ms, for keep-alive idle time */
+
+	/* timers: one slot on the wheel at the earliest of t_when[] */
+	uint64_t t_when[TCP_T_MAX]; /* 0: not armed */
+	uint64_t t_deadline;        /* 0: not on the wheel */
+
+	struct tcp_ring sbuf, rbuf;
+	uint32_t sndbuf, rcvbuf; /* sizes the rings get */
+	struct tcp_ofo ofo;
+
+	/* listener */
+	TAILQ_HEAD(, tcp_conn) synq, acceptq;
+	uint32_t backlog, n_synq, n_acceptq;
+
+	/* statistics for TCP_INFO and phctl */
+	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
+	uint64_t established_at;
+};
+
+/* What the stack asks of its host. */
+struct tcp_ops {
+	/* Send one segment; 0 or -errno (the segment counts as lost). */
+	int (*emit)(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o);
+	/* C's readiness changed (or, for a child, its listener's). */
+	void (*wakeup)(struct tcp_stack *st, struct tcp_conn *c);
+	/* Source address and path MTU toward DADDR in CTX; 0 or -ENETUNREACH. */
+	int (*route)(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr,
+	             uint32_t *mtu);
+	/* Is ADDR one of the host's unicast addresses in CTX? */
+	bool (*local_addr)(struct tcp_stack *st, uint16_t ctx, uint32_t addr);
+};
+
+LIST_HEAD(tcp_conn_list, tcp_conn);
+
+/* One lcore's TCP. */
+struct tcp_stack {
+	struct ph_conf_tcp cfg;
+	const struct tcp_ops *ops;
+	void *arg;               /* the host's (struct ph_lcore * in the stack) */
+	struct ph_counters *ctr; /* the lcore's counters */
+	uint64_t now;            /* ms, set by the caller before every call */
+	uint64_t now_us;         /* µs, for ISNs (RFC 6528's M) */
+	uint16_t eph_lo, eph_hi;
+
+	struct tcp_conn_list *conns; /* by 4-tuple and context */
+	uint32_t conn_mask;
+	struct tcp_conn_list *binds; /* bound sockets and listeners, by (ctx, port) */
+	uint32_t bind_mask;
+	/* Every connection, for listing: changed by the owner under the lock,
+	 * walked under it by the telemetry thread (which reads the fields it
+	 * shows without it: a torn value is a display glitch, a freed
+	 * connection would not be). */
+	struct tcp_conn_list all;
+	rte_spinlock_t all_lock;
+
+	struct tcp_conn_list wheel[TCP_WHEEL_SLOTS];
+	uint64_t wheel_now; /* last ms the wheel was run to */
+
+	uint8_t secret[16];      /* RFC 6528 and RFC 6056 key, from arc4random */
+	uint16_t eph_table[256]; /* RFC 6056 algorithm 4 perturbation table */
+	uint32_t n_conns;
+	uint64_t mem;              /* ring bytes held by connections */
+	struct tcp_conn_list reap; /* closed and unowned, freed after the call */
+	uint32_t challenge_acks;   /* this second (RFC 5961 7) */
+	uint64_t challenge_sec;
+};
+
+/* ---- the stack (tcp_user.c) ---- */
+
+/* The [tcp] defaults: every field (ALL), or only the numbers left at 0. */
+void tcp_conf_defaults(struct ph_conf_tcp *cfg, bool all);
+
+int tcp_stack_init(struct tcp_stack *st, const struct ph_conf_tcp *cfg, uint16_t eph_lo,
+                   uint16_t eph_hi, const struct tcp_ops *ops, void *arg, struct ph_counters *ctr);
+/* Abort everything (at shutdown) and free the tables. */
+void tcp_stack_fini(struct tcp_stack *st);
+
+/* A segment arrived (its checksum checked). */
+void tcp_input(struct tcp_stack *st, const struct tcp_seg *seg);
+/* Run the timers due at st->now. Returns how many fired. */
+unsigned tcp_timers_run(struct tcp_stack *st);
+
+/* ---- user calls (tcp_user.c): 0 / a count, or -errno ---- */
+
+struct tcp_conn *tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user);
+int tcp_bind(struct tcp_conn *c, uint32_t addr, uint16_t port);
+int tcp_listen(struct tcp_conn *c, int backlog);
+/* Start an active open; -EINPROGRESS is the normal answer. */
+int tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port);
+/* The next established child, detached from C's accept queue, or NULL. */
+struct tcp_conn *tcp_accept(struct tcp_conn *c, void *user);
+ssize_t tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, bool more);
+/* Copy up to LEN bytes into IOV; PEEK leaves them queued. 0 at end of stream. */
+ssize_t tcp_recv(struct tcp_conn *c, const struct iovec *iov, int iovcnt, size_t len, bool peek);
+int tcp_shutdown(struct tcp_conn *c, int how);
+/* The application lets go of C: orderly close (or abort, with linger 0). */
+void tcp_close(struct tcp_conn *c);
+/* Send RST and drop the connection (the user keeps C until tcp_close). */
+void tcp_abort(struct tcp_conn *c);
+/* Options that need the connection to act at once. */
+void tcp_set_nodelay(struct tcp_conn *c, bool on);
+void tcp_set_cork(struct tcp_conn *c, bool on);
+void tcp_set_keepalive(struct tcp_conn *c, bool on);
+int tcp_set_bufsize(struct tcp_conn *c, bool rcv, uint32_t bytes);
+
+/* Readiness as epoll reports it (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR). */
+uint32_t tcp_poll(const struct tcp_conn *c);
+void tcp_get_info(const struct tcp_conn *c, struct tcp_info *ti);
+/* Bytes readable, bytes waiting to be sent (FIONREAD, TIOCOUTQ). */
+uint32_t tcp_readable(const struct tcp_conn *c);
+
+/* ---- inside the module ---- */
+
+void tcp_output(struct tcp_conn *c);
+/* Send an ACK now (challenge ACKs, keep-alive probes use their own). */
+void tcp_send_ack(struct tcp_conn *c);
+/* Send a RST for C's current state (abort). */
+void tcp_send_rst(struct tcp_conn *c);
+/* Reply to SEG with a RST, as RFC 9293 3.10.7.1 says for a closed port. */
+void tcp_respond_rst(struct tcp_stack *st, const struct tcp_seg *seg);
+void tcp_send_challenge_ack(struct tcp_conn *c);
+void tcp_send_keepalive(struct tcp_conn *c);
+/* Send the zero-window probe byte. */
+void tcp_send_probe(struct tcp_conn *c);
+
+void tcp_timer_arm(struct tcp_conn *c, enum tcp_timer t, uint64_t delay_ms);
+void tcp_timer_stop(struct tcp_conn *c, enum tcp_timer t);
+void tcp_timers_stop(struct tcp_conn *c);
+static inline bool
+tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer t)
+{
+	return c->t_when[t] != 0;
+}
+/* (Re)arm the retransmission timer at the current RTO with back-off. */
+void tcp_rexmt_arm(struct tcp_conn *c);
+uint32_t tcp_rto_backed_off(const struct tcp_conn *c);
+void tcp_keep_arm(struct tcp_conn *c);
+
+void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
+/* The connection ends with ERR (0 for an orderly end): unhashed, timers off,
+ * the application told; freed once nobody holds it. */
+void tcp_conn_drop(struct tcp_conn *c, int err);
+void tcp_enter_time_wait(struct tcp_conn *c);
+/* The receive window we would advertise now (bytes, before scaling). */
+uint32_t tcp_rcv_window(struct tcp_conn *c);
+/* Data segment size for the current options. */
+uint32_t tcp_data_mss(const struct tcp_conn *c);
+void tcp_wakeup(struct tcp_conn *c);
+void tcp_reap(struct tcp_stack *st);
+
+static inline void
+tcp_mib(struct tcp_stack *st, enum ph_mib m)
+{
+	ph_mib_inc(st->ctr, m);
+}
+
+static inline void
+tcp_drop(struct tcp_stack *st, enum ph_drop why)
+{
+	ph_drop_count(st->ctr, why, 1);
+}
+
+/* Keyed hashes (SipHash-2-4) for ISNs and ephemeral ports. */
+uint64_t tcp_siphash(const uint8_t key[16], const void *data, size_t len);
+uint32_t tcp_isn(struct tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                 uint16_t rport);
+
+#endif

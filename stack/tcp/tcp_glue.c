@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP in the running host (see tcp_glue.h): the only TCP file that touches
+ * mbufs, the FIB and sockets. Input checks the checksum (the NIC's verdict
+ * when it gave one, software otherwise), parses the fixed header and hands a
+ * struct tcp_seg to the lcore's state machine; the mbuf is freed when
+ * tcp_input() returns, since the payload has been copied into the receive
+ * ring by then. Output allocates one mbuf per segment, writes header and
+ * options, copies the payload from the send ring and calls ipv4_output()
+ * with the checksum left to the NIC when it can.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "core/host.h"
+#include "core/pkt.h"
+#include "ctx/ctx.h"
+#include "ipv4/ipv4.h"
+#include "sock/sock.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_glue.h"
+#include "wire/tcp.h"
+
+/* Room before the IPv4 header for Ethernet and a VLAN tag. */
+#define GLUE_L2_ROOM (14 + 4)
+
+static int
+glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
+{
+	struct ph_lcore *lc = st->arg;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->host->pool);
+	struct tcp_hdr_repr hdr = {
+	        .sport = o->sport,
+	        .dport = o->dport,
+	        .seq = o->seq,
+	        .ack = o->ack,
+	        .flags = o->flags,
+	        .wnd = o->wnd,
+	};
+	struct ipv4_out io = {
+	        .src = o->saddr,
+	        .dst = o->daddr,
+	        .ctx = o->ctx,
+	        .proto = IPPROTO_TCP,
+	        .tos = o->tos,
+	        .ttl = o->ttl,
+	        .df = true,
+	        .l4_csum_off = 16,
+	};
+	uint16_t hlen = (uint16_t)(TCP_HDR_LEN + o->optlen);
+	uint8_t *p;
+
+	(void)c;
+	if (m == NULL) {
+		ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
+		return -ENOBUFS;
+	}
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hlen + o->len));
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
+		return -EMSGSIZE;
+	}
+	tcp_hdr_write(p, &hdr, o->opt, o->optlen);
+	if (o->len > 0) {
+		memcpy(p + hlen, o->data[0], o->dlen[0]);
+		if (o->dlen[1])
+			memcpy(p + hlen + o->dlen[0], o->data[1], o->dlen[1]);
+	}
+	return ipv4_output(lc, m, &io);
+}
+
+static void
+glue_wakeup(struct tcp_stack *st, struct tcp_conn *c)
+{
+	(void)st;
+	if (c->user != NULL)
+		sock_wakeup(c->user);
+}
+
+static int
+glue_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr, uint32_t *mtu)
+{
+	struct ph_lcore *lc = st->arg;
+	struct ph_host *h = lc->host;
+	const struct ph_local *l = ctx_local_lookup(h, ctx, daddr);
+	const struct ph_nexthop *nh = ctx_route(h, ctx, daddr);
+	uint32_t room = rte_pktmbuf_data_room_size(h->pool) - RTE_PKTMBUF_HEADROOM - GLUE_L2_ROOM;
+
+	if (l != NULL && l->kind == PH_LOCAL_UNICAST) {
+		*saddr = daddr;
+		*mtu = ph_iface(h, l->ifindex)->mtu;
+	} else if (nh != NULL) {
+		*saddr = ctx_iface_source(h, nh->ifindex, daddr);
+		*mtu = ph_iface(h, nh->ifindex)->mtu;
+	} else {
+		return -ENETUNREACH;
+	}
+	if (*saddr == 0)
+		return -EADDRNOTAVAIL;
+	/* A segment is one mbuf: the MSS never asks for more. */
+	if (*mtu > room)
+		*mtu = room;
+	return 0;
+}
+
+static bool
+glue_local_addr(struct tcp_stack *st, uint16_t ctx, uint32_t addr)
+{
+	struct ph_lcore *lc = st->arg;
+	const struct ph_local *l = ctx_local_lookup(lc->host, ctx, addr);
+
+	return l != NULL && l->kind == PH_LOCAL_UNICAST;
+}
+
+static const struct tcp_ops glue_ops = {
+        .emit = glue_emit,
+        .wakeup = glue_wakeup,
+        .route = glue_route,
+        .local_addr = glue_local_addr,
+};
+
+void
+tcp_glue_now(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+	uint64_t tsc = rte_rdtsc() - h->start_tsc;
+
+	lc->tcp->now = tsc / (h->tsc_hz / 1000);
+	lc->tcp->now_us = tsc / (h->tsc_hz / 1000000 ? h->tsc_hz / 1000000 : 1);
+}
+
+unsigned
+tcp_lcore_poll(struct ph_lcore *lc)
+{
+	struct tcp_stack *st = lc->tcp;
+
+	if (lc->now_ms == st->wheel_now)
+		return 0;
+	tcp_glue_now(lc);
+	return tcp_timers_run(st);
+}
+
+int
+tcp_lcore_init(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+	const struct ph_conf *conf = h->conf;
+	int rc;
+
+	lc->tcp = rte_zmalloc("ph_tcp", sizeof(*lc->tcp), RTE_CACHE_LINE_SIZE);
+	lc->tcp_scratch = rte_malloc("ph_tcp_scratch", 65536, 0);
+	if (lc->tcp == NULL || lc->tcp_scratch == NULL)
+		return -ENOMEM;
+	rc = tcp_stack_init(lc->tcp, &conf->tcp, conf->host.ephemeral_lo, conf->host.ephemeral_hi,
+	                    &glue_ops, lc, &lc->ctr);
+	if (rc != 0)
+		return rc;
+	tcp_glue_now(lc);
+	lc->tcp->wheel_now = lc->tcp->now;
+	return 0;
+}
+
+void
+tcp_lcore_fini(struct ph_lcore *lc)
+{
+	if (lc->tcp != NULL) {
+		tcp_stack_fini(lc->tcp);
+		rte_free(lc->tcp);
+		lc->tcp = NULL;
+	}
+	rte_free(lc->tcp_scratch);
+	lc->tcp_scratch = NULL;
+}
+
+static enum ph_drop
+glue_check(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t hl)
+{
+	uint64_t ol = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	if (ph_pkt_meta(m)->flags & PH_PKT_LOOPED)
+		return PH_DROP_NONE;
+	/* As in UDP: CKSUM_NONE means intact data with the field left to us;
+	 * a reassembled chain carries one fragment's flags, so check it all. */
+	if (m->nb_segs > 1 || ol == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+		if (rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, hl) != 0)
+			return PH_DROP_TCP_BAD_CSUM;
+	} else if (ol == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+		return PH_DROP_TCP_BAD_CSUM;
+	}
+	return PH_DROP_NONE;
+}
+
+void
+tcp_ip_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct tcp_stack *st = lc->tcp;
+
+	tcp_glue_now(lc);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ph_pkt_meta *meta = ph_pkt_meta(m);
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+		uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
+		uint32_t len = rte_pktmbuf_pkt_len(m) - hl;
+		struct tcp_hdr_repr h;
+		struct tcp_seg seg;
+		const uint8_t *p;
+		enum ph_drop why;
+
+		if (len < TCP_HDR_LEN) {
+			ph_drop(lc, m, PH_DROP_TCP_TRUNCATED);
+			continue;
+		}
+		why = glue_check(m, ip, hl);
+		if (why != PH_DROP_NONE) {
+			ph_mib(lc, PH_MIB_tcpInErrs);
+			ph_drop(lc, m, why);
+			continue;
+		}
+		/* The state machine reads one contiguous segment. */
+		if (m->nb_segs == 1)
+			p = rte_pktmbuf_mtod_offset(m, const uint8_t *, hl);
+		else
+			p = rte_pktmbuf_read(m, hl, len, lc->tcp_scratch);
+		why = tcp_hdr_parse(p, len, &h);
+		if (why != PH_DROP_NONE) {
+			ph_drop(lc, m, why);
+			continue;
+		}
+		seg = (struct tcp_seg){
+		        .ctx = meta->ctx,
+		        .saddr = rte_be_to_cpu_32(ip->src_addr),
+		        .daddr = rte_be_to_cpu_32(ip->dst_addr),
+		        .sport = h.sport,
+		        .dport = h.dport,
+		        .seq = h.seq,
+		        .ack = h.ack,
+		        .flags = h.flags,
+		        .wnd = h.wnd,
+		        .opt = p + TCP_HDR_LEN,
+		        .optlen = (uint8_t)(h.hdr_len - TCP_HDR_LEN),
+		        .data = p + h.hdr_len,
+		        .len = len - h.hdr_len,
+		        .not_unicast = (meta->flags &
+		                        (PH_PKT_IP_BCAST | PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) != 0,
+		};
+		tcp_input(st, &seg);
+		rte_pktmbuf_free(m);
+	}
+}
+
+unsigned
+tcp_conn_list(struct ph_lcore *lc, unsigned skip, struct tcp_conn_info *out, unsigned max,
+              unsigned *total)
+{
+	struct tcp_stack *st = lc->tcp;
+	struct tcp_conn *c;
+	unsigned i = 0, n = 0;
+
+	if (st == NULL) {
+		*total = 0;
+		return 0;
+	}
+	rte_spinlock_lock(&st->all_lock);
+	LIST_FOREACH(c, &st->all, alink)
+	{
+		struct tcp_conn_info *ci;
+		uint32_t mss;
+
+		if (c->state == TCPS_CLOSED)
+			continue;
+		if (i++ < skip || n >= max)
+			continue;
+		ci = &out[n++];
+		mss = tcp_data_mss(c);
+		*ci = (struct tcp_conn_info){
+		        .lcore = lc->index,
+		        .ctx = c->ctx,
+		        .state = c->state,
+		        .laddr = c->laddr,
+		        .raddr = c->raddr,
+		        .lport = c->lport,
+		        .rport = c->rport,
+		        .recvq = c->state == TCPS_LISTEN ? c->n_acceptq : c->rbuf.len,
+		        .sendq = c->state == TCPS_LISTEN ? c->backlog : c->sbuf.len,
+		        .rtt_us = (c->srtt >> 3) * 1000,
+		        .rttvar_us = (c->rttvar >> 2) * 1000,
+		        .rto_ms = c->rto,
+		        .cwnd = mss ? c->cwnd / mss : 0,
+		        .ssthresh = c->ssthresh == UINT32_MAX || !mss ? 0 : c->ssthresh / mss,
+		        .mss = mss,
+		        .snd_ws = c->snd_ws,
+		        .rcv_ws = c->rcv_ws,
+		        .ts = (c->flags & TF_TS_OK) != 0,
+		        .sack = (c->flags & TF_SACK_OK) != 0,
+		        .ws = (c->flags & TF_WS_OK) != 0,
+		        .retrans = c->total_retrans,
+		        .backlog = c->backlog,
+		        .accept_q = c->n_acceptq,
+		        .bytes_acked = c->bytes_acked,
+		        .bytes_received = c->bytes_received,
+		        .segs_in = c->segs_in,
+		        .segs_out = c->segs_out,
+		};
+	}
+	rte_spinlock_unlock(&st->all_lock);
+	*total = i;
+	return n;
+}

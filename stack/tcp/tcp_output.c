@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP output: what a connection sends, decided in one place. tcp_output()
+ * is called after input, after the application queues data or reads (the
+ * window opened), and from timers; it sends SYN / SYN-ACK, data within
+ * min(SND.WND, cwnd), FIN, and ACKs that are due, and arms the
+ * retransmission or persist timer.
+ *
+ * The rules it applies: Nagle (RFC 9293 3.7.4, RFC 1122 4.2.3.4) unless
+ * TCP_NODELAY, TCP_CORK holding partial segments, sender and receiver SWS
+ * avoidance (RFC 9293 3.8.6.2), timestamps on every segment once negotiated
+ * (RFC 7323 3.2), SACK blocks while out-of-order data is held (RFC 2018 4),
+ * and a window whose right edge never moves left (RFC 9293 3.8.6.2.2).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+#include "wire/tcp.h"
+
+uint32_t
+tcp_data_mss(const struct tcp_conn *c)
+{
+	uint32_t mss = c->mss ? c->mss : 536;
+
+	if (c->flags & TF_TS_OK)
+		mss -= 12;
+	return mss;
+}
+
+/* The window to put in a segment: receiver SWS avoidance, no shrinking,
+ * scaled. Returns bytes (a multiple of 1 << rcv_ws). */
+uint32_t
+tcp_rcv_window(struct tcp_conn *c)
+{
+	uint32_t space = c->rbuf.cap ? tcp_ring_free_space(&c->rbuf) : c->rcvbuf;
+	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t mss = c->adv_mss ? c->adv_mss : 536;
+	uint32_t step = c->rbuf.cap / 2 < mss ? c->rbuf.cap / 2 : mss;
+	uint32_t max = (uint32_t)65535 << c->rcv_ws;
+
+	if (c->flags & TF_SHUT_RD)
+		space = c->rcvbuf; /* data is dropped on arrival: never close the window */
+	if (space > max)
+		space = max;
+	/* Do not open the window by less than min(buffer/2, MSS). */
+	if (space < cur + step && space > cur)
+		space = cur;
+	if (space < cur)
+		space = cur; /* the right edge never moves left */
+	return space & ~((1u << c->rcv_ws) - 1);
+}
+
+static uint8_t
+build_options(struct tcp_conn *c, uint8_t flags, uint8_t *opt)
+{
+	uint8_t n = 0;
+
+	if (flags & TCP_SYN) {
+		opt[n++] = TCPOPT_MSS;
+		opt[n++] = TCPOLEN_MSS;
+		tcp_wr16(opt + n, c->adv_mss);
+		n += 2;
+		/* On a SYN-ACK only what the peer offered (RFC 7323 2.2, 3.2;
+		 * RFC 2018 2); on a SYN what the configuration allows. */
+		bool syn_ack = flags & TCP_ACK;
+		bool ws = syn_ack ? (c->flags & TF_WS_OK) : c->st->cfg.window_scaling;
+		bool ts = syn_ack ? (c->flags & TF_TS_OK) : c->st->cfg.timestamps;
+		bool sack = syn_ack ? (c->flags & TF_SACK_OK) : c->st->cfg.sack;
+		if (sack) {
+			opt[n++] = TCPOPT_SACK_OK;
+			opt[n++] = TCPOLEN_SACK_OK;
+		}
+		if (ts) {
+			if (!sack) {
+				opt[n++] = TCPOPT_NOP;
+				opt[n++] = TCPOPT_NOP;
+			}
+			opt[n++] = TCPOPT_TIMESTAMPS;
+			opt[n++] = TCPOLEN_TIMESTAMPS;
+			tcp_wr32(opt + n, (uint32_t)c->st->now + c->ts_offset);
+			tcp_wr32(opt + n + 4, syn_ack ? c->ts_recent : 0);
+			n += 8;
+		} else if (sack) {
+			opt[n++] = TCPOPT_NOP;
+			opt[n++] = TCPOPT_NOP;
+		}
+		if (ws) {
+			opt[n++] = TCPOPT_NOP;
+			opt[n++] = TCPOPT_WSCALE;
+			opt[n++] = TCPOLEN_WSCALE;
+			opt[n++] = c->rcv_ws;
+		}
+		return n;
+	}
+	if (c->flags & TF_TS_OK) {
+		opt[n++] = TCPOPT_NOP;
+		opt[n++] = TCPOPT_NOP;
+		opt[n++] = TCPOPT_TIMESTAMPS;
+		opt[n++] = TCPOLEN_TIMESTAMPS;
+		tcp_wr32(opt + n, (uint32_t)c->st->now + c->ts_offset);
+		tcp_wr32(opt + n + 4, c->ts_recent);
+		n += 8;
+	}
+	if ((c->flags & TF_SACK_OK) && c->ofo.n > 0 && !(flags & TCP_RST)) {
+		/* The range the latest segment went to first (RFC 2018 4). */
+		uint8_t max = (uint8_t)((TCP_MAX_OPT_LEN - n - 2) / 8);
+		uint8_t k = 0, *len;
+
+		opt[n++] = TCPOPT_NOP;
+		opt[n++] = TCPOPT_NOP;
+		opt[n++] = TCPOPT_SACK;
+		len = &opt[n++];
+		for (int pass = 0; pass < 2; pass++)
+			for (uint8_t i = 0; i < c->ofo.n && k < max; i++) {
+				bool latest = c->ofo.blk[i].l == c->ofo.last_l;
+
+				if ((pass == 0) != latest)
+					continue;
+				tcp_wr32(opt + n, c->ofo.blk[i].l);
+				tcp_wr32(opt + n + 4, c->ofo.blk[i].r);
+				n += 8;
+				k++;
+			}
+		*len = (uint8_t)(2 + 8 * k);
+	}
+	return n;
+}
+
+/* Fill and emit one segment of C. */
+static int
+send_segment(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
+{
+	struct tcp_stack *st = c->st;
+	struct tcp_out o = {
+	        .ctx = c->ctx,
+	        .saddr = c->laddr,
+	        .daddr = c->raddr,
+	        .sport = c->lport,
+	        .dport = c->rport,
+	        .seq = seq,
+	        .flags = flags,
+	        .tos = c->tos,
+	        .ttl = c->ttl,
+	        .len = len,
+	};
+	uint32_t wnd = 0;
+
+	if (flags & TCP_ACK) {
+		o.ack = c->rcv_nxt;
+		wnd = tcp_rcv_window(c);
+		/* RFC 7323 2.2: the window in a SYN or SYN-ACK is never scaled. */
+		if (flags & TCP_SYN)
+			o.wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd);
+		else
+			o.wnd = (uint16_t)(wnd >> c->rcv_ws);
+	} else if (flags & TCP_SYN) {
+		wnd = tcp_rcv_window(c);
+		o.wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd);
+	}
+	o.optlen = build_options(c, flags, o.opt);
+	if (len > 0)
+		tcp_ring_pieces(&c->sbuf, off, len, o.data, o.dlen);
+	if (flags & TCP_ACK) {
+		uint32_t edge =
+		        c->rcv_nxt + ((flags & TCP_SYN) ? o.wnd : (uint32_t)o.wnd << c->rcv_ws);
+
+		if (o.wnd == 0 && !(flags & TCP_SYN))
+			tcp_mib(st, PH_MIB_tcp_zero_window_sent);
+		if (seq_gt(edge, c->rcv_adv))
+			c->rcv_adv = edge;
+		c->last_ack_sent = c->rcv_nxt;
+		c->segs_unacked = 0;
+		c->flags &= ~(TF_ACKNOW | TF_WND_UPDATE);
+		tcp_timer_stop(c, TCP_T_DELACK);
+	}
+	c->segs_out++;
+	tcp_mib(st, PH_MIB_tcpOutSegs);
+	if (flags & TCP_RST)
+		tcp_mib(st, PH_MIB_tcpOutRsts);
+	return st->ops->emit(st, c, &o);
+}
+
+/* Sender SWS avoidance and Nagle (RFC 9293 3.8.6.2.1, 3.7.4). */
+static bool
+worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t avail, uint32_t mss)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (len == 0)
+		return false;
+	if (len >= mss)
+		return true;
+	if (seq_lt(c->snd_nxt, c->snd_max))
+		return true; /* retransmitting what was sent before */
+	if (len < avail)
+		/* More is queued than the windows allow: wait for a full
+		 * segment unless half the peer's largest window fits. */
+		return c->max_sndwnd > 0 && len >= c->max_sndwnd / 2;
+	if (c->flags & TF_CORK)
+		return (c->flags & TF_FIN_QUEUED) != 0;
+	if ((c->flags & TF_NODELAY) || flight == 0 || (c->flags & TF_FIN_QUEUED))
+		return true;
+	/* Nagle as Minshall refined it (and Linux does): hold a short
+	 * segment only while an earlier short one is unacknowledged, so the
+	 * tail of a large write is not held for a delayed ACK. */
+	return !seq_gt(c->snd_sml, c->snd_una);
+}
+
+void
+tcp_output(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+
+	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN || (c->flags & TF_DEAD))
+		return;
+	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
+		if (c->snd_nxt == c->iss) {
+			uint8_t fl = c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
+
+			if (seq_lt(c->iss, c->snd_max)) {
+				tcp_mib(st, PH_MIB_tcpRetransSegs);
+			}
+			c->snd_nxt = c->iss + 1;
+			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+			if (!tcp_timer_armed(c, TCP_T_REXMT))
+				tcp_rexmt_arm(c);
+			send_segment(c, c->iss, fl, 0, 0);
+		} else if (c->flags & TF_ACKNOW) {
+			send_segment(c, c->snd_nxt, TCP_ACK, 0, 0);
+		}
+		return;
+	}
+	if (c->state == TCPS_TIME_WAIT) {
+		if (c->flags & TF_ACKNOW)
+			send_segment(c, c->snd_nxt, TCP_ACK, 0, 0);
+		return;
+	}
+
+	uint32_t mss = tcp_data_mss(c);
+	for (unsigned budget = 0; budget < 4096; budget++) {
+		uint32_t off = c->snd_nxt - c->snd_buf_seq;
+		uint32_t avail = off < c->sbuf.len ? c->sbuf.len - off : 0;
+		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		uint32_t flight = c->snd_nxt - c->snd_una;
+		uint32_t usable = wnd > flight ? wnd - flight : 0;
+		uint32_t len = avail < usable ? avail : usable;
+		uint8_t flags = TCP_ACK;
+		bool fin = false, send;
+		uint32_t seq = c->snd_nxt;
+		bool rexmit;
+
+		if (off > c->sbuf.len) {
+			/* Only our FIN lies past the data, and it is out. */
+			off = c->sbuf.len;
+			avail = len = 0;
+		}
+		if (len > mss)
+			len = mss;
+		/* The FIN goes with (or after) the last byte of data. */
+		if ((c->flags & TF_FIN_QUEUED) && len == avail &&
+		    seq_leq(c->snd_nxt, c->snd_buf_seq + c->sbuf.len) &&
+		    (c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT ||
+		     c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_CLOSING ||
+		     c->state == TCPS_LAST_ACK))
+			fin = true;
+		send = worth_sending(c, len, avail, mss) || fin ||
+		       (c->flags & (TF_ACKNOW | TF_WND_UPDATE));
+		if (!send) {
+			/* Data waits behind a closed window: probe it (RFC 9293
+			 * 3.8.6.1) unless something is out already. */
+			if (avail > 0 && c->snd_wnd == 0 && !tcp_timer_armed(c, TCP_T_REXMT) &&
+			    !tcp_timer_armed(c, TCP_T_PERSIST)) {
+				c->persist_shift = 0;
+				tcp_timer_arm(c, TCP_T_PERSIST,
+				              c->rto < st->cfg.rto_min_ms ? st->cfg.rto_min_ms
+				                                          : c->rto);
+			}
+			return;
+		}
+		if (len > 0 && off + len == c->sbuf.len)
+			flags |= TCP_PSH;
+		if (fin)
+			flags |= TCP_FIN;
+		rexmit = seq_lt(seq, c->snd_max);
+		if (rexmit && (len > 0 || fin)) {
+			tcp_mib(st, PH_MIB_tcpRetransSegs);
+		}
+		if (len > 0 && !rexmit && !(c->flags & (TF_TS_OK | TF_RTT_TIMING))) {
+			c->flags |= TF_RTT_TIMING; /* Karn: time new data only */
+			c->rtt_seq = seq;
+			c->rtt_start = st->now;
+		}
+		send_segment(c, seq, flags, off, len);
+		if (len > 0 && len < mss)
+			c->snd_sml = seq + len;
+		c->snd_nxt += len + (fin ? 1 : 0);
+		if (fin)
+			c->flags |= TF_FIN_SENT;
+		if (seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (len > 0 || fin) {
+			if (!tcp_timer_armed(c, TCP_T_REXMT)) {
+				c->rexmt_since = st->now;
+				tcp_rexmt_arm(c);
+			}
+			tcp_timer_stop(c, TCP_T_PERSIST);
+		}
+		if (len == 0)
+			return;
+	}
+}
+
+void
+tcp_send_ack(struct tcp_conn *c)
+{
+	c->flags |= TF_ACKNOW;
+	tcp_output(c);
+}
+
+void
+tcp_send_challenge_ack(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+	uint64_t sec = st->now / 1000;
+
+	/* RFC 5961 7: a limit per second on challenge ACKs (Linux: 1000). */
+	if (sec != st->challenge_sec) {
+		st->challenge_sec = sec;
+		st->challenge_acks = 0;
+	}
+	if (++st->challenge_acks > 1000)
+		return;
+	tcp_mib(st, PH_MIB_tcp_challenge_acks);
+	send_segment(c, c->snd_nxt, TCP_ACK, 0, 0);
+}
+
+void
+tcp_send_rst(struct tcp_conn *c)
+{
+	if (c->state == TCPS_SYN_SENT || c->state == TCPS_CLOSED || c->state == TCPS_LISTEN ||
+	    c->state == TCPS_TIME_WAIT)
+		return;
+	send_segment(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
+}
+
+void
+tcp_send_keepalive(struct tcp_conn *c)
+{
+	/* SEG.SEQ = SND.NXT - 1, no data: the peer must answer with an ACK
+	 * (RFC 9293 3.8.4). */
+	send_segment(c, c->snd_una - 1, TCP_ACK, 0, 0);
+}
+
+void
+tcp_send_probe(struct tcp_conn *c)
+{
+	uint32_t off = c->snd_una - c->snd_buf_seq;
+
+	/* One byte beyond the closed window: the peer ACKs it without taking
+	 * it while its window stays shut. */
+	if (off < c->sbuf.len) {
+		send_segment(c, c->snd_una, TCP_ACK, off, 1);
+		c->flags |= TF_PROBE_SENT;
+		if (seq_gt(c->snd_una + 1, c->snd_max))
+			c->snd_max = c->snd_una + 1;
+	} else {
+		send_segment(c, c->snd_una - 1, TCP_ACK, 0, 0);
+	}
+}
+
+void
+tcp_respond_rst(struct tcp_stack *st, const struct tcp_seg *seg)
+{
+	struct tcp_out o = {
+	        .ctx = seg->ctx,
+	        .saddr = seg->daddr,
+	        .daddr = seg->saddr,
+	        .sport = seg->dport,
+	        .dport = seg->sport,
+	};
+
+	if (seg->flags & TCP_RST)
+		return;
+	/* RFC 9293 3.10.7.1 */
+	if (seg->flags & TCP_ACK) {
+		o.seq = seg->ack;
+		o.flags = TCP_RST;
+	} else {
+		o.seq = 0;
+		o.ack = seg->seq + seg->len + ((seg->flags & TCP_SYN) ? 1 : 0) +
+		        ((seg->flags & TCP_FIN) ? 1 : 0);
+		o.flags = TCP_RST | TCP_ACK;
+	}
+	tcp_mib(st, PH_MIB_tcpOutSegs);
+	tcp_mib(st, PH_MIB_tcpOutRsts);
+	st->ops->emit(st, NULL, &o);
+}

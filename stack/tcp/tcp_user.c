@@ -1,0 +1,954 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The user side of TCP (RFC 9293 3.10.1-3.10.6: OPEN, SEND, RECEIVE,
+ * CLOSE, ABORT, STATUS) and what the connections of one lcore share: the
+ * connection table (by 4-tuple and context), the bind table (bound sockets
+ * and listeners, by context and port), ISNs (RFC 6528) and ephemeral ports
+ * (RFC 6056 algorithm 4), both keyed with a secret from arc4random.
+ *
+ * The tables are this lcore's alone, so they are plain chained hash tables
+ * of intrusive lists: inserting a connection allocates nothing, and no lock
+ * or RCU is needed. A connection ends in tcp_conn_drop(): it leaves the
+ * tables at once and is freed by tcp_reap() at the end of the input, timer
+ * or user call that dropped it, once the application no longer holds it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
+
+#include <bsd/stdlib.h>
+#include <rte_jhash.h>
+
+#include "tcp/tcp.h"
+#include "wire/tcp.h"
+
+const char *const tcp_state_names[TCPS_MAX] = {
+        [TCPS_CLOSED] = "CLOSED",         [TCPS_LISTEN] = "LISTEN",
+        [TCPS_SYN_SENT] = "SYN-SENT",     [TCPS_SYN_RECEIVED] = "SYN-RECV",
+        [TCPS_ESTABLISHED] = "ESTAB",     [TCPS_FIN_WAIT_1] = "FIN-WAIT-1",
+        [TCPS_FIN_WAIT_2] = "FIN-WAIT-2", [TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
+        [TCPS_CLOSING] = "CLOSING",       [TCPS_LAST_ACK] = "LAST-ACK",
+        [TCPS_TIME_WAIT] = "TIME-WAIT",
+};
+
+struct tcp_conn *tcp_lookup(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport,
+                            uint32_t raddr, uint16_t rport);
+void tcp_hash_insert(struct tcp_conn *c);
+struct tcp_conn *tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg);
+
+/* ---- SipHash-2-4 (Aumasson and Bernstein), for keyed hashes ---- */
+
+#define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIP_ROUND(v0, v1, v2, v3)                                                                  \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = SIP_ROTL(v1, 13);                                                             \
+		v1 ^= v0;                                                                          \
+		v0 = SIP_ROTL(v0, 32);                                                             \
+		v2 += v3;                                                                          \
+		v3 = SIP_ROTL(v3, 16);                                                             \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = SIP_ROTL(v3, 21);                                                             \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = SIP_ROTL(v1, 17);                                                             \
+		v1 ^= v2;                                                                          \
+		v2 = SIP_ROTL(v2, 32);                                                             \
+	} while (0)
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+uint64_t
+tcp_siphash(const uint8_t key[16], const void *data, size_t len)
+{
+	const uint8_t *in = data;
+	uint64_t k0 = le64(key), k1 = le64(key + 8);
+	uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = le64(in + i);
+		v3 ^= m;
+		SIP_ROUND(v0, v1, v2, v3);
+		SIP_ROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (size_t j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIP_ROUND(v0, v1, v2, v3);
+	SIP_ROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (int r = 0; r < 4; r++)
+		SIP_ROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint32_t
+tcp_isn(struct tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint32_t t[4] = {laddr, raddr, (uint32_t)lport << 16 | rport, 0};
+
+	/* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport,
+	 * secretkey), M a 4 µs clock. */
+	return (uint32_t)(st->now_us / 4) + (uint32_t)tcp_siphash(st->secret, t, sizeof(t));
+}
+
+/* ---- the stack ---- */
+
+static uint32_t
+pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+void
+tcp_conf_defaults(struct ph_conf_tcp *cfg, bool all)
+{
+	const struct ph_conf_tcp d = {
+	        .msl_ms = 30000,
+	        .rto_init_ms = 1000,
+	        .rto_min_ms = 200,
+	        .rto_max_ms = 120000,
+	        .delack_ms = 40,
+	        .rmem = 262144,
+	        .wmem = 262144,
+	        .max_backlog = 4096,
+	        .syn_retries = 6,
+	        .synack_retries = 5,
+	        .retries = 15,
+	        .keepidle_s = 7200,
+	        .keepintvl_s = 75,
+	        .keepcnt = 9,
+	        .max_conns = 65536,
+	        .timestamps = true,
+	        .window_scaling = true,
+	        .sack = true,
+	        .cc = "newreno",
+	};
+
+	if (all) {
+		*cfg = d;
+		return;
+	}
+#define TCP_DEFAULT(f)                                                                             \
+	do {                                                                                       \
+		if (cfg->f == 0)                                                                   \
+			cfg->f = d.f;                                                              \
+	} while (0)
+	TCP_DEFAULT(msl_ms);
+	TCP_DEFAULT(rto_init_ms);
+	TCP_DEFAULT(rto_min_ms);
+	TCP_DEFAULT(rto_max_ms);
+	TCP_DEFAULT(delack_ms);
+	TCP_DEFAULT(rmem);
+	TCP_DEFAULT(wmem);
+	TCP_DEFAULT(max_backlog);
+	TCP_DEFAULT(syn_retries);
+	TCP_DEFAULT(synack_retries);
+	TCP_DEFAULT(retries);
+	TCP_DEFAULT(keepidle_s);
+	TCP_DEFAULT(keepintvl_s);
+	TCP_DEFAULT(keepcnt);
+	TCP_DEFAULT(max_conns);
+#undef TCP_DEFAULT
+	if (cfg->cc[0] == '\0')
+		memcpy(cfg->cc, d.cc, sizeof(d.cc));
+}
+
+int
+tcp_stack_init(struct tcp_stack *st, const struct ph_conf_tcp *cfg, uint16_t eph_lo,
+               uint16_t eph_hi, const struct tcp_ops *ops, void *arg, struct ph_counters *ctr)
+{
+	memset(st, 0, sizeof(*st));
+	st->cfg = *cfg;
+	tcp_conf_defaults(&st->cfg, false); /* a zero number means the default */
+	st->ops = ops;
+	st->arg = arg;
+	st->ctr = ctr;
+	st->eph_lo = eph_lo;
+	st->eph_hi = eph_hi;
+	st->conn_mask = pow2_at_least(cfg->max_conns ? cfg->max_conns : 1024) - 1;
+	st->bind_mask = 1023;
+	st->conns = calloc(st->conn_mask + 1, sizeof(*st->conns));
+	st->binds = calloc(st->bind_mask + 1, sizeof(*st->binds));
+	if (st->conns == NULL || st->binds == NULL) {
+		free(st->conns);
+		free(st->binds);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i <= st->conn_mask; i++)
+		LIST_INIT(&st->conns[i]);
+	for (uint32_t i = 0; i <= st->bind_mask; i++)
+		LIST_INIT(&st->binds[i]);
+	for (int i = 0; i < TCP_WHEEL_SLOTS; i++)
+		LIST_INIT(&st->wheel[i]);
+	LIST_INIT(&st->all);
+	rte_spinlock_init(&st->all_lock);
+	LIST_INIT(&st->reap);
+	arc4random_buf(st->secret, sizeof(st->secret));
+	arc4random_buf(st->eph_table, sizeof(st->eph_table));
+	return 0;
+}
+
+static void conn_free(struct tcp_conn *c);
+
+void
+tcp_stack_fini(struct tcp_stack *st)
+{
+	struct tcp_conn *c;
+
+	if (st->conns == NULL)
+		return;
+	while ((c = LIST_FIRST(&st->all)) != NULL) {
+		c->user = NULL;
+		if (c->state != TCPS_CLOSED || !(c->flags & TF_DEAD))
+			tcp_conn_drop(c, 0);
+		tcp_reap(st);
+	}
+	tcp_reap(st);
+	free(st->conns);
+	free(st->binds);
+	st->conns = st->binds = NULL;
+}
+
+/* ---- connections ---- */
+
+struct tcp_conn *
+tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user)
+{
+	struct tcp_conn *c;
+
+	if (st->n_conns >= (st->cfg.max_conns ? st->cfg.max_conns : UINT32_MAX)) {
+		errno = ENOBUFS;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->st = st;
+	c->ctx = ctx;
+	c->user = user;
+	c->state = TCPS_CLOSED;
+	c->rto = st->cfg.rto_init_ms;
+	c->cc = tcp_cc_find(st->cfg.cc);
+	if (c->cc == NULL)
+		c->cc = &tcp_cc_newreno;
+	c->sndbuf = st->cfg.wmem;
+	c->rcvbuf = st->cfg.rmem;
+	c->keepidle_ms = st->cfg.keepidle_s * 1000;
+	c->keepintvl_ms = st->cfg.keepintvl_s * 1000;
+	c->keepcnt = st->cfg.keepcnt;
+	TAILQ_INIT(&c->synq);
+	TAILQ_INIT(&c->acceptq);
+	rte_spinlock_lock(&st->all_lock);
+	LIST_INSERT_HEAD(&st->all, c, alink);
+	rte_spinlock_unlock(&st->all_lock);
+	st->n_conns++;
+	return c;
+}
+
+static void
+conn_free(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+
+	st->mem -= c->sbuf.cap + c->rbuf.cap;
+	tcp_ring_free(&c->sbuf);
+	tcp_ring_free(&c->rbuf);
+	rte_spinlock_lock(&st->all_lock);
+	LIST_REMOVE(c, alink);
+	rte_spinlock_unlock(&st->all_lock);
+	st->n_conns--;
+	free(c);
+}
+
+void
+tcp_reap(struct tcp_stack *st)
+{
+	struct tcp_conn *c;
+
+	while ((c = LIST_FIRST(&st->reap)) != NULL) {
+		LIST_REMOVE(c, hlink);
+		conn_free(c);
+	}
+}
+
+static int
+conn_rings(struct tcp_conn *c)
+{
+	if (c->rbuf.buf == NULL && tcp_ring_alloc(&c->rbuf, c->rcvbuf) != 0)
+		return -ENOMEM;
+	if (c->sbuf.buf == NULL && tcp_ring_alloc(&c->sbuf, c->sndbuf) != 0) {
+		tcp_ring_free(&c->rbuf);
+		return -ENOMEM;
+	}
+	c->st->mem += c->sbuf.cap + c->rbuf.cap;
+	return 0;
+}
+
+/* The smallest shift that lets the window cover the whole receive buffer. */
+static uint8_t
+wscale_for(uint32_t rcvbuf)
+{
+	uint8_t ws = 0;
+
+	while (ws < 14 && (rcvbuf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+void
+tcp_set_state(struct tcp_conn *c, enum tcp_state s)
+{
+	struct tcp_stack *st = c->st;
+
+	if (s == TCPS_ESTABLISHED && !(c->flags & TF_ESTAB_SEEN)) {
+		c->flags |= TF_ESTAB_SEEN;
+		tcp_mib(st, PH_MIB_tcpCurrEstab);
+	}
+	/* tcpCurrEstab counts ESTABLISHED and CLOSE-WAIT (RFC 4022). */
+	if ((c->flags & TF_ESTAB_SEEN) && s != TCPS_ESTABLISHED && s != TCPS_CLOSE_WAIT) {
+		c->flags &= ~TF_ESTAB_SEEN;
+		ph_mib_add(st->ctr, PH_MIB_tcpCurrEstab, (uint64_t)-1);
+	}
+	c->state = (uint8_t)s;
+}
+
+static void
+bind_remove(struct tcp_conn *c)
+{
+	if (c->flags & TF_BOUND) {
+		LIST_REMOVE(c, hlink);
+		c->flags &= ~TF_BOUND;
+	}
+}
+
+static void
+listener_flush(struct tcp_conn *l)
+{
+	struct tcp_conn *c;
+
+	while ((c = TAILQ_FIRST(&l->synq)) != NULL)
+		tcp_conn_drop(c, 0);
+	while ((c = TAILQ_FIRST(&l->acceptq)) != NULL) {
+		/* Accepted by the stack but never by the application. */
+		tcp_send_rst(c);
+		tcp_conn_drop(c, 0);
+	}
+}
+
+void
+tcp_conn_drop(struct tcp_conn *c, int err)
+{
+	struct tcp_stack *st = c->st;
+
+	if (c->flags & TF_DEAD)
+		return;
+	if (err != 0)
+		c->error = err;
+	if (c->state == TCPS_LISTEN)
+		listener_flush(c);
+	tcp_set_state(c, TCPS_CLOSED);
+	tcp_timers_stop(c);
+	if (c->hashed) {
+		LIST_REMOVE(c, hlink);
+		c->hashed = false;
+	}
+	bind_remove(c);
+	if (c->parent != NULL) {
+		struct tcp_conn *l = c->parent;
+
+		if (c->in_acceptq) {
+			TAILQ_REMOVE(&l->acceptq, c, qlink);
+			l->n_acceptq--;
+		} else {
+			TAILQ_REMOVE(&l->synq, c, qlink);
+			l->n_synq--;
+		}
+		c->parent = NULL;
+		c->in_acceptq = false;
+	}
+	if (c->user != NULL) {
+		st->ops->wakeup(st, c);
+		return;
+	}
+	c->flags |= TF_DEAD;
+	LIST_INSERT_HEAD(&st->reap, c, hlink);
+}
+
+void
+tcp_enter_time_wait(struct tcp_conn *c)
+{
+	tcp_set_state(c, TCPS_TIME_WAIT);
+	tcp_timer_stop(c, TCP_T_REXMT);
+	tcp_timer_stop(c, TCP_T_PERSIST);
+	tcp_timer_stop(c, TCP_T_KEEP);
+	tcp_timer_stop(c, TCP_T_DELACK);
+	tcp_timer_arm(c, TCP_T_2MSL, 2 * (uint64_t)c->st->cfg.msl_ms);
+	tcp_wakeup(c);
+}
+
+/* Options and windows of a connection about to send its first SYN. */
+static int
+conn_prepare(struct tcp_conn *c, uint32_t mtu)
+{
+	struct tcp_stack *st = c->st;
+	int rc;
+
+	if ((rc = conn_rings(c)) != 0)
+		return rc;
+	c->adv_mss = (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu - 40);
+	c->mss = c->adv_mss;
+	c->rcv_ws = st->cfg.window_scaling ? wscale_for(c->rcvbuf) : 0;
+	c->ts_offset = arc4random();
+	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_buf_seq = c->iss + 1;
+	c->snd_sml = c->iss;
+	c->recover = c->iss;
+	c->rtt_start = st->now;
+	c->rexmt_since = st->now;
+	return 0;
+}
+
+struct tcp_conn *
+tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
+{
+	struct tcp_stack *st = l->st;
+	struct tcp_conn *c = tcp_conn_new(st, l->ctx, NULL);
+	uint32_t saddr, mtu = 1500;
+
+	if (c == NULL)
+		return NULL;
+	c->laddr = seg->daddr;
+	c->lport = seg->dport;
+	c->raddr = seg->saddr;
+	c->rport = seg->sport;
+	c->sndbuf = l->sndbuf;
+	c->rcvbuf = l->rcvbuf;
+	c->flags |= (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_CORK)) | TF_PASSIVE;
+	c->keepidle_ms = l->keepidle_ms;
+	c->keepintvl_ms = l->keepintvl_ms;
+	c->keepcnt = l->keepcnt;
+	c->user_timeout_ms = l->user_timeout_ms;
+	c->tos = l->tos;
+	c->ttl = l->ttl;
+	c->cc = l->cc;
+	st->ops->route(st, c->ctx, c->raddr, &saddr, &mtu);
+	if (conn_prepare(c, mtu) != 0) {
+		c->flags |= TF_DEAD;
+		LIST_INSERT_HEAD(&st->reap, c, hlink);
+		return NULL;
+	}
+	tcp_set_state(c, TCPS_SYN_RECEIVED);
+	tcp_hash_insert(c);
+	c->parent = l;
+	TAILQ_INSERT_TAIL(&l->synq, c, qlink);
+	l->n_synq++;
+	tcp_mib(st, PH_MIB_tcpPassiveOpens);
+	return c;
+}
+
+/* ---- user calls ---- */
+
+static struct tcp_conn_list *
+bind_bucket(struct tcp_stack *st, uint16_t ctx, uint16_t port)
+{
+	return &st->binds[((uint32_t)ctx * 31 + port) & st->bind_mask];
+}
+
+/* Linux's rules: two sockets may share (ctx, port) when their addresses
+ * differ (neither a wildcard), or both set SO_REUSEPORT, or both set
+ * SO_REUSEADDR and neither listens. */
+static bool
+bind_conflict(struct tcp_conn *c, uint32_t addr, uint16_t port, bool listening)
+{
+	struct tcp_conn *o;
+
+	LIST_FOREACH(o, bind_bucket(c->st, c->ctx, port), hlink)
+	{
+		if (o == c || o->lport != port || o->ctx != c->ctx)
+			continue;
+		if (o->laddr != 0 && addr != 0 && o->laddr != addr)
+			continue;
+		if ((o->flags & TF_REUSEPORT) && (c->flags & TF_REUSEPORT))
+			continue;
+		if ((o->flags & TF_REUSEADDR) && (c->flags & TF_REUSEADDR) &&
+		    o->state != TCPS_LISTEN && !listening)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static int
+pick_port(struct tcp_conn *c, uint32_t raddr, uint16_t rport)
+{
+	struct tcp_stack *st = c->st;
+	uint32_t n = (uint32_t)st->eph_hi - st->eph_lo + 1;
+	uint32_t key[3] = {c->laddr, raddr, (uint32_t)rport << 16 | c->ctx};
+	uint32_t offset = (uint32_t)tcp_siphash(st->secret, key, sizeof(key));
+	uint16_t *next = &st->eph_table[(offset >> 16) & 255];
+
+	/* RFC 6056 3.3.4: a keyed offset per destination plus a perturbed,
+	 * shared counter, so ports are hard to guess and rarely reused soon. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(st->eph_lo + (offset + *next + i) % n);
+
+		if (raddr != 0 && tcp_lookup(st, c->ctx, c->laddr, port, raddr, rport) != NULL)
+			continue;
+		if (bind_conflict(c, c->laddr, port, false))
+			continue;
+		*next = (uint16_t)(*next + i + 1);
+		return port;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int
+tcp_bind(struct tcp_conn *c, uint32_t addr, uint16_t port)
+{
+	struct tcp_stack *st = c->st;
+	int p;
+
+	if (c->state != TCPS_CLOSED || (c->flags & TF_BOUND) || c->lport != 0)
+		return -EINVAL;
+	if (addr != 0 && !st->ops->local_addr(st, c->ctx, addr))
+		return -EADDRNOTAVAIL;
+	c->laddr = addr;
+	if (port == 0) {
+		p = pick_port(c, 0, 0);
+		if (p < 0) {
+			c->laddr = 0;
+			return p;
+		}
+		port = (uint16_t)p;
+	} else if (bind_conflict(c, addr, port, false)) {
+		c->laddr = 0;
+		return -EADDRINUSE;
+	}
+	c->lport = port;
+	LIST_INSERT_HEAD(bind_bucket(st, c->ctx, port), c, hlink);
+	c->flags |= TF_BOUND;
+	return 0;
+}
+
+int
+tcp_listen(struct tcp_conn *c, int backlog)
+{
+	struct tcp_stack *st = c->st;
+	int rc;
+
+	if (c->state == TCPS_LISTEN) {
+		c->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+		if (c->backlog > st->cfg.max_backlog)
+			c->backlog = st->cfg.max_backlog;
+		return 0;
+	}
+	if (c->state != TCPS_CLOSED || c->error != 0 || c->hashed)
+		return -EINVAL;
+	if (!(c->flags & TF_BOUND) && (rc = tcp_bind(c, 0, 0)) != 0)
+		return rc;
+	if (bind_conflict(c, c->laddr, c->lport, true))
+		return -EADDRINUSE;
+	c->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+	if (c->backlog > st->cfg.max_backlog)
+		c->backlog = st->cfg.max_backlog;
+	tcp_set_state(c, TCPS_LISTEN);
+	return 0;
+}
+
+int
+tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port)
+{
+	struct tcp_stack *st = c->st;
+	uint32_t saddr = 0, mtu = 1500;
+	int rc;
+
+	switch (c->state) {
+	case TCPS_CLOSED:
+		break;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		return -EALREADY;
+	case TCPS_LISTEN:
+		return -EINVAL;
+	default:
+		return -EISCONN;
+	}
+	if (c->error != 0 || c->iss != 0 || c->hashed)
+		return -EISCONN; /* a connection that ended is not reused */
+	if (addr == 0 || port == 0)
+		return -ECONNREFUSED;
+	if ((rc = st->ops->route(st, c->ctx, addr, &saddr, &mtu)) != 0)
+		return rc;
+	if (c->laddr == 0) {
+		if (c->flags & TF_BOUND) {
+			bind_remove(c);
+			c->laddr = saddr;
+			LIST_INSERT_HEAD(bind_bucket(st, c->ctx, c->lport), c, hlink);
+			c->flags |= TF_BOUND;
+		} else {
+			c->laddr = saddr;
+		}
+	}
+	if (c->lport == 0) {
+		rc = pick_port(c, addr, port);
+		if (rc < 0)
+			return rc;
+		c->lport = (uint16_t)rc;
+	} else if (tcp_lookup(st, c->ctx, c->laddr, c->lport, addr, port) != NULL) {
+		return -EADDRNOTAVAIL;
+	}
+	/* A bound socket that connects leaves the bind table: its 4-tuple
+	 * identifies it now. */
+	bind_remove(c);
+	c->raddr = addr;
+	c->rport = port;
+	if ((rc = conn_prepare(c, mtu)) != 0)
+		return rc;
+	tcp_hash_insert(c);
+	tcp_set_state(c, TCPS_SYN_SENT);
+	tcp_mib(st, PH_MIB_tcpActiveOpens);
+	tcp_output(c);
+	tcp_reap(st);
+	return -EINPROGRESS;
+}
+
+struct tcp_conn *
+tcp_accept(struct tcp_conn *l, void *user)
+{
+	struct tcp_conn *c = TAILQ_FIRST(&l->acceptq);
+
+	if (c == NULL)
+		return NULL;
+	TAILQ_REMOVE(&l->acceptq, c, qlink);
+	l->n_acceptq--;
+	c->parent = NULL;
+	c->in_acceptq = false;
+	c->user = user;
+	return c;
+}
+
+ssize_t
+tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, bool more)
+{
+	size_t done = 0;
+
+	if (c->error != 0)
+		return -c->error;
+	switch (c->state) {
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		break;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		return -EAGAIN; /* wait for the handshake */
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+		return c->iss == 0 ? -ENOTCONN : -EPIPE;
+	default:
+		return -EPIPE;
+	}
+	if (c->flags & TF_FIN_QUEUED)
+		return -EPIPE;
+	for (int i = 0; i < iovcnt; i++) {
+		uint32_t room = tcp_ring_free_space(&c->sbuf);
+		uint32_t n = iov[i].iov_len < room ? (uint32_t)iov[i].iov_len : room;
+
+		if (n == 0)
+			break;
+		tcp_ring_write(&c->sbuf, c->sbuf.len, iov[i].iov_base, n);
+		c->sbuf.len += n;
+		done += n;
+		if (n < iov[i].iov_len)
+			break;
+	}
+	if (done == 0)
+		return -EAGAIN;
+	if (!more)
+		tcp_output(c);
+	tcp_reap(c->st);
+	return (ssize_t)done;
+}
+
+ssize_t
+tcp_recv(struct tcp_conn *c, const struct iovec *iov, int iovcnt, size_t len, bool peek)
+{
+	uint32_t avail = c->rbuf.len, done = 0;
+
+	if (avail == 0) {
+		if (c->error != 0 && !(c->flags & TF_RCVD_FIN)) {
+			int e = c->error;
+
+			if (e != ETIMEDOUT || c->state == TCPS_CLOSED)
+				return -e;
+		}
+		if ((c->flags & (TF_RCVD_FIN | TF_SHUT_RD)) || c->state == TCPS_CLOSED)
+			return c->iss == 0 && c->state == TCPS_CLOSED ? -ENOTCONN : 0;
+		if (c->state == TCPS_LISTEN)
+			return -ENOTCONN;
+		return -EAGAIN;
+	}
+	if (len > avail)
+		len = avail;
+	for (int i = 0; i < iovcnt && done < len; i++) {
+		uint32_t n = iov[i].iov_len < len - done ? (uint32_t)iov[i].iov_len : len - done;
+
+		tcp_ring_read(&c->rbuf, done, iov[i].iov_base, n);
+		done += n;
+	}
+	if (!peek && done > 0) {
+		uint32_t before = tcp_rcv_window(c);
+
+		tcp_ring_consume(&c->rbuf, done);
+		/* Tell the peer when the window opened by enough to matter
+		 * (RFC 9293 3.8.6.2.2): two segments or half the buffer. */
+		uint32_t after = tcp_rcv_window(c);
+		uint32_t mss = c->adv_mss ? c->adv_mss : 536;
+		if (c->state == TCPS_ESTABLISHED || c->state == TCPS_FIN_WAIT_1 ||
+		    c->state == TCPS_FIN_WAIT_2) {
+			if (after >= before + 2 * mss || (before < mss && after >= mss) ||
+			    after >= before + c->rbuf.cap / 2) {
+				c->flags |= TF_WND_UPDATE;
+				tcp_output(c);
+				tcp_reap(c->st);
+			}
+		}
+	}
+	return done;
+}
+
+int
+tcp_shutdown(struct tcp_conn *c, int how)
+{
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (c->state == TCPS_LISTEN && how != SHUT_WR) {
+		/* Linux: shutting a listener's read side stops it listening. */
+		tcp_conn_drop(c, 0);
+		return 0;
+	}
+	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN || c->state == TCPS_SYN_SENT)
+		return -ENOTCONN;
+	if (how != SHUT_WR) {
+		c->flags |= TF_SHUT_RD;
+		tcp_ring_consume(&c->rbuf, c->rbuf.len);
+		tcp_wakeup(c);
+	}
+	if (how != SHUT_RD && !(c->flags & TF_FIN_QUEUED)) {
+		c->flags |= TF_FIN_QUEUED;
+		if (c->state == TCPS_ESTABLISHED || c->state == TCPS_SYN_RECEIVED)
+			tcp_set_state(c, TCPS_FIN_WAIT_1);
+		else if (c->state == TCPS_CLOSE_WAIT)
+			tcp_set_state(c, TCPS_LAST_ACK);
+		tcp_keep_arm(c);
+		tcp_output(c);
+		tcp_wakeup(c);
+	}
+	tcp_reap(c->st);
+	return 0;
+}
+
+void
+tcp_abort(struct tcp_conn *c)
+{
+	tcp_send_rst(c);
+	tcp_conn_drop(c, 0);
+	tcp_reap(c->st);
+}
+
+void
+tcp_close(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+
+	c->user = NULL;
+	c->flags |= TF_ORPHAN;
+	switch (c->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+		tcp_conn_drop(c, 0);
+		break;
+	default:
+		if ((c->flags & TF_LINGER0) || c->rbuf.len > 0) {
+			/* Unread data, or SO_LINGER 0: abort (RFC 2525 2.17). */
+			if (c->rbuf.len > 0)
+				tcp_drop(st, PH_DROP_TCP_DATA_AFTER_CLOSE);
+			if (c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT)
+				tcp_mib(st, PH_MIB_tcpEstabResets);
+			tcp_send_rst(c);
+			tcp_conn_drop(c, 0);
+			break;
+		}
+		if (!(c->flags & TF_FIN_QUEUED))
+			tcp_shutdown(c, SHUT_WR);
+		else if (c->state == TCPS_FIN_WAIT_2)
+			tcp_timer_arm(c, TCP_T_KEEP, 2 * (uint64_t)st->cfg.msl_ms);
+		/* A connection that already ended is freed now. */
+		if (c->state == TCPS_CLOSED)
+			tcp_conn_drop(c, 0);
+		break;
+	}
+	/* A dropped connection whose user let go before: now unowned. */
+	if (c->state == TCPS_CLOSED && !(c->flags & TF_DEAD)) {
+		c->flags |= TF_DEAD;
+		LIST_INSERT_HEAD(&st->reap, c, hlink);
+	}
+	tcp_reap(st);
+}
+
+void
+tcp_set_nodelay(struct tcp_conn *c, bool on)
+{
+	if (on)
+		c->flags |= TF_NODELAY;
+	else
+		c->flags &= ~TF_NODELAY;
+	if (on && c->state >= TCPS_ESTABLISHED) {
+		tcp_output(c);
+		tcp_reap(c->st);
+	}
+}
+
+void
+tcp_set_cork(struct tcp_conn *c, bool on)
+{
+	if (on) {
+		c->flags |= TF_CORK;
+		return;
+	}
+	c->flags &= ~TF_CORK;
+	if (c->state >= TCPS_ESTABLISHED) {
+		/* Uncorking sends what was held, whatever Nagle says. */
+		uint32_t nd = c->flags & TF_NODELAY;
+
+		c->flags |= TF_NODELAY;
+		tcp_output(c);
+		c->flags = (c->flags & ~TF_NODELAY) | nd;
+		tcp_reap(c->st);
+	}
+}
+
+void
+tcp_set_keepalive(struct tcp_conn *c, bool on)
+{
+	if (on)
+		c->flags |= TF_KEEPALIVE;
+	else
+		c->flags &= ~TF_KEEPALIVE;
+	c->keep_probes = 0;
+	tcp_keep_arm(c);
+}
+
+int
+tcp_set_bufsize(struct tcp_conn *c, bool rcv, uint32_t bytes)
+{
+	/* The rings are sized when the connection starts. */
+	if (rcv)
+		c->rcvbuf = bytes;
+	else
+		c->sndbuf = bytes;
+	return 0;
+}
+
+uint32_t
+tcp_readable(const struct tcp_conn *c)
+{
+	return c->rbuf.len;
+}
+
+uint32_t
+tcp_poll(const struct tcp_conn *c)
+{
+	uint32_t ev = 0;
+
+	if (c->state == TCPS_LISTEN)
+		return TAILQ_EMPTY(&c->acceptq) ? 0 : EPOLLIN | EPOLLRDNORM;
+	if (c->error != 0)
+		ev |= EPOLLERR;
+	if (c->rbuf.len > 0)
+		ev |= EPOLLIN | EPOLLRDNORM;
+	if (c->flags & (TF_RCVD_FIN | TF_SHUT_RD))
+		ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (c->state == TCPS_CLOSED && c->iss != 0) {
+		/* Reset, timed out or fully closed. */
+		ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP | EPOLLOUT;
+	} else if (c->state == TCPS_CLOSED) {
+		ev |= EPOLLOUT | EPOLLHUP; /* never connected: as Linux */
+	}
+	if ((c->flags & TF_RCVD_FIN) && (c->flags & TF_FIN_QUEUED))
+		ev |= EPOLLHUP;
+	if ((c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT) &&
+	    !(c->flags & TF_FIN_QUEUED) &&
+	    tcp_ring_free_space(&c->sbuf) >= (c->sbuf.cap / 4 ? c->sbuf.cap / 4 : 1))
+		ev |= EPOLLOUT | EPOLLWRNORM;
+	else if (c->flags & TF_FIN_QUEUED && c->state != TCPS_CLOSED)
+		ev |= EPOLLOUT | EPOLLWRNORM; /* a write fails at once with EPIPE */
+	return ev;
+}
+
+/* Linux's numbering of TCP_INFO's tcpi_state. */
+static const uint8_t linux_state[TCPS_MAX] = {
+        [TCPS_CLOSED] = 7,       [TCPS_LISTEN] = 10,     [TCPS_SYN_SENT] = 2,
+        [TCPS_SYN_RECEIVED] = 3, [TCPS_ESTABLISHED] = 1, [TCPS_FIN_WAIT_1] = 4,
+        [TCPS_FIN_WAIT_2] = 5,   [TCPS_CLOSE_WAIT] = 8,  [TCPS_CLOSING] = 11,
+        [TCPS_LAST_ACK] = 9,     [TCPS_TIME_WAIT] = 6,
+};
+
+void
+tcp_get_info(const struct tcp_conn *c, struct tcp_info *ti)
+{
+	uint32_t mss = tcp_data_mss(c);
+
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = linux_state[c->state];
+	ti->tcpi_retransmits = c->rexmits;
+	ti->tcpi_backoff = c->backoff;
+	if (c->flags & TF_TS_OK)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (c->flags & TF_SACK_OK)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (c->flags & TF_WS_OK) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = c->snd_ws & 15;
+		ti->tcpi_rcv_wscale = c->rcv_ws & 15;
+	}
+	ti->tcpi_rto = tcp_rto_backed_off(c) * 1000;
+	ti->tcpi_snd_mss = mss;
+	ti->tcpi_rcv_mss = c->adv_mss;
+	ti->tcpi_unacked = mss ? (c->snd_max - c->snd_una + mss - 1) / mss : 0;
+	ti->tcpi_last_data_recv = (uint32_t)(c->st->now - c->last_rcv);
+	ti->tcpi_pmtu = c->adv_mss + 40u;
+	ti->tcpi_rcv_ssthresh = c->rbuf.cap;
+	ti->tcpi_rtt = (c->srtt >> 3) * 1000;
+	ti->tcpi_rttvar = (c->rttvar >> 2) * 1000;
+	ti->tcpi_snd_ssthresh = c->ssthresh == UINT32_MAX ? 0x7fffffff : c->ssthresh / mss;
+	ti->tcpi_snd_cwnd = mss ? c->cwnd / mss : 0;
+	ti->tcpi_advmss = c->adv_mss;
+	ti->tcpi_rcv_space = c->rbuf.cap;
+	ti->tcpi_total_retrans = c->total_retrans;
+}
