@@ -304,6 +304,56 @@ cmd_socks(void)
 	return tel_pages("/polyhost/udp", 's', show_sock);
 }
 
+/* TCP connections, like `ss -tni`: one line as ss prints it, then the
+ * details line. */
+static int
+cmd_conns(void)
+{
+	unsigned skip = 0;
+
+	printf("%-10s %-6s %-6s %-21s %-21s %-12s %s\n", "State", "Recv-Q", "Send-Q", "Local",
+	       "Peer", "Context", "Lcore");
+	for (;;) {
+		char p[16];
+		long long count;
+		json_t *v;
+
+		snprintf(p, sizeof(p), "%u", skip);
+		if ((v = tel_get("/polyhost/tcp", p)) == NULL)
+			return 1;
+		count = jint(v, "count");
+		for (long long i = 0; i < count; i++) {
+			char key[24];
+			json_t *c;
+
+			snprintf(key, sizeof(key), "c%lld", i);
+			if ((c = json_object_get(v, key)) == NULL)
+				continue;
+			printf("%-10s %-6lld %-6lld %-21s %-21s %-12s %lld\n", jstr(c, "state"),
+			       jint(c, "recvq"), jint(c, "sendq"), jstr(c, "local"),
+			       jstr(c, "peer"), jstr(c, "context"), jint(c, "lcore"));
+			if (strcmp(jstr(c, "state"), "LISTEN") == 0)
+				continue;
+			printf("\t %s%swscale:%lld,%lld rto:%lld rtt:%.3f/%.3f mss:%lld cwnd:%lld",
+			       jint(c, "ts") ? "ts " : "", jint(c, "sack") ? "sack " : "",
+			       jint(c, "snd_ws"), jint(c, "rcv_ws"), jint(c, "rto_ms"),
+			       (double)jint(c, "rtt_us") / 1000,
+			       (double)jint(c, "rttvar_us") / 1000, jint(c, "mss"),
+			       jint(c, "cwnd"));
+			if (jint(c, "ssthresh") > 0)
+				printf(" ssthresh:%lld", jint(c, "ssthresh"));
+			printf(" bytes_acked:%lld bytes_received:%lld segs_out:%lld segs_in:%lld "
+			       "retrans:%lld\n",
+			       jint(c, "bytes_acked"), jint(c, "bytes_received"),
+			       jint(c, "segs_out"), jint(c, "segs_in"), jint(c, "retrans"));
+		}
+		json_decref(v);
+		if (count == 0)
+			return 0;
+		skip += (unsigned)count;
+	}
+}
+
 static int
 print_routes(const char *ctx)
 {
@@ -428,6 +478,7 @@ usage(FILE *f)
 	           "  route [CTX]     routes of every context (or of CTX), like ip route\n"
 	           "  ctx             routing contexts and their interfaces\n"
 	           "  socks           bound UDP sockets, like ss -uan\n"
+	           "  conns           TCP connections, like ss -tni\n"
 	           "  mempool         packet buffer pool use\n"
 	           "  raw CMD [PARAM] any telemetry command, as JSON\n");
 }
@@ -500,6 +551,8 @@ main(int argc, char **argv)
 		rc = cmd_mempool();
 	else if (strcmp(cmd, "socks") == 0)
 		rc = cmd_socks();
+	else if (strcmp(cmd, "conns") == 0)
+		rc = cmd_conns();
 	else if (strcmp(cmd, "raw") == 0 && optind + 1 < argc)
 		rc = cmd_raw(argv[optind + 1], optind + 2 < argc ? argv[optind + 2] : NULL);
 	else {

@@ -67,6 +67,10 @@ struct ph_host {
 
 	/* UDP bindings (see udp.h). */
 	struct udp_host *udp;
+	/* TCP: by port, a bit for every lcore with a listener on it. Each lcore
+	 * sets and clears its own bit (atomically); any lcore reads them to
+	 * pass a segment it has no socket for to one that listens. */
+	uint64_t *tcp_listen_lcores;
 
 	/* Requests for the lead core from other threads (telemetry): MP/SC. */
 	struct rte_ring *lead_mbox;

@@ -30,6 +30,7 @@ enum ph_lead_op {
 enum ph_inbox_op {
 	PH_INBOX_SOCK_DATA = 1, /* a datagram for socket meta.sock (data at the payload) */
 	PH_INBOX_SOCK_ERROR,    /* ICMP meta.icmp_type/code for socket meta.sock */
+	PH_INBOX_TCP_SEG,       /* a TCP segment (data at the IPv4 header) for this lcore's TCP */
 };
 
 /* meta.flags */

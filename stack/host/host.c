@@ -332,6 +332,8 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 	}
 	if ((rc = udp_init(h)) != 0)
 		return host_err(err, errlen, rc, "UDP bindings: %s", strerror(-rc));
+	if ((rc = tcp_host_init(h)) != 0)
+		return host_err(err, errlen, rc, "TCP: %s", strerror(-rc));
 	h->ip_proto[IPPROTO_ICMP] = icmp_rx;
 	h->ip_proto[IPPROTO_UDP] = udp_input;
 	h->ip_proto[IPPROTO_TCP] = tcp_ip_input;
@@ -550,6 +552,7 @@ ph_host_finish(struct ph_host *h, FILE *out)
 	}
 	neigh_pub_destroy(h);
 	udp_fini(h);
+	tcp_host_fini(h);
 	rte_rcu_qsbr_dq_delete(h->rcu_dq);
 	ctx_destroy(h);
 	for (uint16_t i = 0; i < h->n_lcores; i++) {

@@ -25,6 +25,8 @@
 #include "core/host.h"
 #include "host/host.h"
 #include "host/lead.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_glue.h"
 #include "udp/udp.h"
 #include "wire/ipv4.h"
 
@@ -366,6 +368,73 @@ cmd_udp(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define TCP_PAGE 64
+
+/* One page of the TCP connections of every lcore: "c<i>" -> a dict with the
+ * fields of `ss -tni`. Each lcore's list is walked under its lock. */
+static int
+cmd_tcp(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	struct tcp_conn_info *e = calloc(TCP_PAGE, sizeof(*e));
+	unsigned skip = params != NULL ? (unsigned)strtoul(params, NULL, 10) : 0;
+	unsigned n = 0, total = 0;
+
+	if (e == NULL)
+		return -ENOMEM;
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		unsigned here;
+
+		n += tcp_conn_list(h->lcores[i], skip, e + n, TCP_PAGE - n, &here);
+		skip = skip > here ? skip - here : 0;
+		total += here;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "count", n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tcp_conn_info *c = &e[i];
+		struct rte_tel_data *x = rte_tel_data_alloc();
+		char key[16], ip[20], ep[32];
+
+		if (x == NULL)
+			break;
+		rte_tel_data_start_dict(x);
+		rte_tel_data_add_dict_string(x, "context", ctx_name(h, c->ctx));
+		rte_tel_data_add_dict_string(x, "state", tcp_state_names[c->state]);
+		ip_str(c->laddr, ip, sizeof(ip));
+		snprintf(ep, sizeof(ep), "%s:%u", ip, c->lport);
+		rte_tel_data_add_dict_string(x, "local", ep);
+		ip_str(c->raddr, ip, sizeof(ip));
+		snprintf(ep, sizeof(ep), "%s:%u", ip, c->rport);
+		rte_tel_data_add_dict_string(x, "peer", ep);
+#define TCP_TEL_U64(f) rte_tel_data_add_dict_u64(x, #f, c->f)
+		TCP_TEL_U64(lcore);
+		TCP_TEL_U64(recvq);
+		TCP_TEL_U64(sendq);
+		TCP_TEL_U64(ts);
+		TCP_TEL_U64(sack);
+		TCP_TEL_U64(ws);
+		TCP_TEL_U64(snd_ws);
+		TCP_TEL_U64(rcv_ws);
+		TCP_TEL_U64(rto_ms);
+		TCP_TEL_U64(rtt_us);
+		TCP_TEL_U64(rttvar_us);
+		TCP_TEL_U64(mss);
+		TCP_TEL_U64(cwnd);
+		TCP_TEL_U64(ssthresh);
+		TCP_TEL_U64(retrans);
+		TCP_TEL_U64(bytes_acked);
+		TCP_TEL_U64(bytes_received);
+		TCP_TEL_U64(segs_in);
+		TCP_TEL_U64(segs_out);
+#undef TCP_TEL_U64
+		snprintf(key, sizeof(key), "c%u", i);
+		rte_tel_data_add_dict_container(d, key, x, 0);
+	}
+	free(e);
+	return 0;
+}
+
 static int
 cmd_mempool(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
@@ -395,6 +464,7 @@ typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_
 	X(routes, "/polyhost/routes", "Routes of a context. Parameter: context name.")             \
 	X(neigh, "/polyhost/neigh", "Neighbour table, 64 per page. Parameter: entries to skip.")   \
 	X(udp, "/polyhost/udp", "Bound UDP sockets, 64 per page. Parameter: entries to skip.")     \
+	X(tcp, "/polyhost/tcp", "TCP connections, 64 per page. Parameter: entries to skip.")       \
 	X(mempool, "/polyhost/mempool", "Packet pool use. No parameters.")
 
 #define TEL_CB(name, path, help)                                                                   \

@@ -16,6 +16,7 @@
 #include "core/pkt.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
+#include "tcp/tcp_glue.h"
 #include "udp/udp.h"
 
 /* A receive queue holds at most this many datagrams per byte of rcvbuf: each
@@ -346,6 +347,8 @@ sock_inbox_poll(struct ph_lcore *lc)
 			udp_deliver(lc, meta->sock, pkts[i]);
 		else if (meta->lead_op == PH_INBOX_SOCK_ERROR)
 			udp_sock_error(lc, meta->sock, pkts[i]);
+		else if (meta->lead_op == PH_INBOX_TCP_SEG)
+			tcp_inbox_input(lc, pkts[i]);
 		else
 			ph_drop(lc, pkts[i], PH_DROP_LEAD_BAD_REQUEST);
 	}

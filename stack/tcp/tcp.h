@@ -153,8 +153,9 @@ int tcp_opt_parse(const uint8_t *opt, uint8_t len, bool syn, struct tcp_opts *o)
 struct tcp_cc_ops {
 	const char *name;
 	void (*init)(struct tcp_conn *c);
-	/* ACKED bytes of new data acknowledged, not in recovery. */
-	void (*ack)(struct tcp_conn *c, uint32_t acked);
+	/* ACKED bytes of new data acknowledged, not in recovery; FLIGHT was
+	 * outstanding before this ACK. */
+	void (*ack)(struct tcp_conn *c, uint32_t acked, uint32_t flight);
 	/* A duplicate ACK; returns true when the caller must fast-retransmit. */
 	bool (*dupack)(struct tcp_conn *c);
 	/* New data acknowledged while in recovery; returns true when recovery
@@ -293,6 +294,8 @@ struct tcp_ops {
 	             uint32_t *mtu);
 	/* Is ADDR one of the host's unicast addresses in CTX? */
 	bool (*local_addr)(struct tcp_stack *st, uint16_t ctx, uint32_t addr);
+	/* C started (ON) or stopped listening; may be NULL. */
+	void (*listening)(struct tcp_stack *st, const struct tcp_conn *c, bool on);
 };
 
 LIST_HEAD(tcp_conn_list, tcp_conn);
@@ -342,6 +345,9 @@ void tcp_stack_fini(struct tcp_stack *st);
 
 /* A segment arrived (its checksum checked). */
 void tcp_input(struct tcp_stack *st, const struct tcp_seg *seg);
+/* The same, but false (and nothing done) when no connection or listener
+ * of this stack wants it: the host may know another lcore that does. */
+bool tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg);
 /* Run the timers due at st->now. Returns how many fired. */
 unsigned tcp_timers_run(struct tcp_stack *st);
 
@@ -367,6 +373,9 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on);
 void tcp_set_cork(struct tcp_conn *c, bool on);
 void tcp_set_keepalive(struct tcp_conn *c, bool on);
 int tcp_set_bufsize(struct tcp_conn *c, bool rcv, uint32_t bytes);
+
+/* Does this stack listen on PORT (in any context)? */
+bool tcp_port_listening(struct tcp_stack *st, uint16_t port);
 
 /* Readiness as epoll reports it (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR). */
 uint32_t tcp_poll(const struct tcp_conn *c);

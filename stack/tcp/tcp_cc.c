@@ -29,10 +29,14 @@ nr_init(struct tcp_conn *c)
 }
 
 static void
-nr_ack(struct tcp_conn *c, uint32_t acked)
+nr_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight)
 {
 	uint32_t mss = tcp_data_mss(c);
 
+	/* Grow only a window that is in use (RFC 7661): an application that
+	 * sends less than cwnd allows has not shown the path takes more. */
+	if (flight < c->cwnd / 2)
+		return;
 	if (c->cwnd < c->ssthresh) {
 		/* Slow start, at most 2 SMSS per ACK (RFC 3465 2.2). */
 		c->cwnd += acked < 2 * mss ? acked : 2 * mss;

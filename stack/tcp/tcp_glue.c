@@ -17,6 +17,7 @@
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "core/host.h"
 #include "core/pkt.h"
@@ -119,12 +120,82 @@ glue_local_addr(struct tcp_stack *st, uint16_t ctx, uint32_t addr)
 	return l != NULL && l->kind == PH_LOCAL_UNICAST;
 }
 
+static void
+glue_listening(struct tcp_stack *st, const struct tcp_conn *c, bool on)
+{
+	struct ph_lcore *lc = st->arg;
+	uint64_t *w = &lc->host->tcp_listen_lcores[c->lport];
+	uint64_t bit = 1ull << (lc->index & 63);
+
+	/* Another listener of this lcore may still hold the port. */
+	if (!on && tcp_port_listening(st, c->lport))
+		return;
+	if (on)
+		__atomic_fetch_or(w, bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(w, ~bit, __ATOMIC_RELEASE);
+}
+
 static const struct tcp_ops glue_ops = {
         .emit = glue_emit,
         .wakeup = glue_wakeup,
         .route = glue_route,
         .local_addr = glue_local_addr,
+        .listening = glue_listening,
 };
+
+int
+tcp_host_init(struct ph_host *h)
+{
+	h->tcp_listen_lcores = rte_zmalloc("ph_tcp_listen", 65536 * sizeof(uint64_t), 0);
+	return h->tcp_listen_lcores == NULL ? -ENOMEM : 0;
+}
+
+void
+tcp_host_fini(struct ph_host *h)
+{
+	rte_free(h->tcp_listen_lcores);
+	h->tcp_listen_lcores = NULL;
+}
+
+/*
+ * Each lcore opens connections from its own slice of the ephemeral range, so
+ * a reply that lands on another lcore (the NIC spreads flows by its own hash)
+ * can be passed to the opener by its destination port alone. Issue 6's RSS
+ * work chooses ports whose hash returns to the opener instead.
+ */
+static void
+eph_slice(const struct ph_host *h, uint16_t index, uint16_t *lo, uint16_t *hi)
+{
+	uint32_t l = h->conf->host.ephemeral_lo, n = h->conf->host.ephemeral_hi - l + 1;
+	uint32_t per = n / h->n_lcores;
+
+	*lo = (uint16_t)(l + per * index);
+	*hi = (uint16_t)(index + 1u == h->n_lcores ? h->conf->host.ephemeral_hi
+	                                           : l + per * (index + 1u) - 1);
+}
+
+/* The lcore that should see a segment this lcore has no socket for, or
+ * this lcore itself when none is known. */
+static uint16_t
+flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg)
+{
+	const struct ph_host *h = lc->host;
+	uint32_t lo = h->conf->host.ephemeral_lo, hi = h->conf->host.ephemeral_hi;
+	uint64_t others;
+
+	if (h->n_lcores < 2)
+		return lc->index;
+	if (seg->dport >= lo && seg->dport <= hi) {
+		uint32_t per = (hi - lo + 1) / h->n_lcores;
+		uint32_t idx = (seg->dport - lo) / per;
+
+		return (uint16_t)(idx >= h->n_lcores ? h->n_lcores - 1u : idx);
+	}
+	others = __atomic_load_n(&h->tcp_listen_lcores[seg->dport], __ATOMIC_ACQUIRE) &
+	         ~(1ull << (lc->index & 63));
+	return others ? (uint16_t)__builtin_ctzll(others) : lc->index;
+}
 
 void
 tcp_glue_now(struct ph_lcore *lc)
@@ -158,8 +229,10 @@ tcp_lcore_init(struct ph_lcore *lc)
 	lc->tcp_scratch = rte_malloc("ph_tcp_scratch", 65536, 0);
 	if (lc->tcp == NULL || lc->tcp_scratch == NULL)
 		return -ENOMEM;
-	rc = tcp_stack_init(lc->tcp, &conf->tcp, conf->host.ephemeral_lo, conf->host.ephemeral_hi,
-	                    &glue_ops, lc, &lc->ctr);
+	uint16_t lo, hi;
+
+	eph_slice(h, lc->index, &lo, &hi);
+	rc = tcp_stack_init(lc->tcp, &conf->tcp, lo, hi, &glue_ops, lc, &lc->ctr);
 	if (rc != 0)
 		return rc;
 	tcp_glue_now(lc);
@@ -197,63 +270,88 @@ glue_check(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t hl)
 	return PH_DROP_NONE;
 }
 
+/* One segment (data at its IPv4 header). FORWARDED: another lcore passed it
+ * here, so it is not passed on again. Consumes M. */
+static void
+glue_input(struct ph_lcore *lc, struct rte_mbuf *m, bool forwarded)
+{
+	struct tcp_stack *st = lc->tcp;
+	struct ph_pkt_meta *meta = ph_pkt_meta(m);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
+	uint32_t len = rte_pktmbuf_pkt_len(m) - hl;
+	struct tcp_hdr_repr h;
+	struct tcp_seg seg;
+	const uint8_t *p;
+	enum ph_drop why;
+	uint16_t owner;
+
+	if (len < TCP_HDR_LEN) {
+		ph_drop(lc, m, PH_DROP_TCP_TRUNCATED);
+		return;
+	}
+	if (!forwarded && (why = glue_check(m, ip, hl)) != PH_DROP_NONE) {
+		ph_mib(lc, PH_MIB_tcpInErrs);
+		ph_drop(lc, m, why);
+		return;
+	}
+	/* The state machine reads one contiguous segment. */
+	if (m->nb_segs == 1)
+		p = rte_pktmbuf_mtod_offset(m, const uint8_t *, hl);
+	else
+		p = rte_pktmbuf_read(m, hl, len, lc->tcp_scratch);
+	why = tcp_hdr_parse(p, len, &h);
+	if (why != PH_DROP_NONE) {
+		ph_drop(lc, m, why);
+		return;
+	}
+	seg = (struct tcp_seg){
+	        .ctx = meta->ctx,
+	        .saddr = rte_be_to_cpu_32(ip->src_addr),
+	        .daddr = rte_be_to_cpu_32(ip->dst_addr),
+	        .sport = h.sport,
+	        .dport = h.dport,
+	        .seq = h.seq,
+	        .ack = h.ack,
+	        .flags = h.flags,
+	        .wnd = h.wnd,
+	        .opt = p + TCP_HDR_LEN,
+	        .optlen = (uint8_t)(h.hdr_len - TCP_HDR_LEN),
+	        .data = p + h.hdr_len,
+	        .len = len - h.hdr_len,
+	        .not_unicast =
+	                (meta->flags & (PH_PKT_IP_BCAST | PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) != 0,
+	};
+	if (tcp_input_local(st, &seg)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	owner = forwarded ? lc->index : flow_owner(lc, &seg);
+	if (owner != lc->index) {
+		meta->lead_op = PH_INBOX_TCP_SEG;
+		if (rte_ring_mp_enqueue(lc->host->lcores[owner]->inbox, m) != 0)
+			ph_drop(lc, m, PH_DROP_INBOX_FULL);
+		else
+			ph_mib(lc, PH_MIB_sockInboxOut);
+		return;
+	}
+	tcp_input(st, &seg); /* nobody has it: the closed-port answer */
+	rte_pktmbuf_free(m);
+}
+
 void
 tcp_ip_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct tcp_stack *st = lc->tcp;
-
 	tcp_glue_now(lc);
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct ph_pkt_meta *meta = ph_pkt_meta(m);
-		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-		uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
-		uint32_t len = rte_pktmbuf_pkt_len(m) - hl;
-		struct tcp_hdr_repr h;
-		struct tcp_seg seg;
-		const uint8_t *p;
-		enum ph_drop why;
+	for (uint16_t i = 0; i < n; i++)
+		glue_input(lc, pkts[i], false);
+}
 
-		if (len < TCP_HDR_LEN) {
-			ph_drop(lc, m, PH_DROP_TCP_TRUNCATED);
-			continue;
-		}
-		why = glue_check(m, ip, hl);
-		if (why != PH_DROP_NONE) {
-			ph_mib(lc, PH_MIB_tcpInErrs);
-			ph_drop(lc, m, why);
-			continue;
-		}
-		/* The state machine reads one contiguous segment. */
-		if (m->nb_segs == 1)
-			p = rte_pktmbuf_mtod_offset(m, const uint8_t *, hl);
-		else
-			p = rte_pktmbuf_read(m, hl, len, lc->tcp_scratch);
-		why = tcp_hdr_parse(p, len, &h);
-		if (why != PH_DROP_NONE) {
-			ph_drop(lc, m, why);
-			continue;
-		}
-		seg = (struct tcp_seg){
-		        .ctx = meta->ctx,
-		        .saddr = rte_be_to_cpu_32(ip->src_addr),
-		        .daddr = rte_be_to_cpu_32(ip->dst_addr),
-		        .sport = h.sport,
-		        .dport = h.dport,
-		        .seq = h.seq,
-		        .ack = h.ack,
-		        .flags = h.flags,
-		        .wnd = h.wnd,
-		        .opt = p + TCP_HDR_LEN,
-		        .optlen = (uint8_t)(h.hdr_len - TCP_HDR_LEN),
-		        .data = p + h.hdr_len,
-		        .len = len - h.hdr_len,
-		        .not_unicast = (meta->flags &
-		                        (PH_PKT_IP_BCAST | PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) != 0,
-		};
-		tcp_input(st, &seg);
-		rte_pktmbuf_free(m);
-	}
+void
+tcp_inbox_input(struct ph_lcore *lc, struct rte_mbuf *m)
+{
+	tcp_glue_now(lc);
+	glue_input(lc, m, true);
 }
 
 unsigned

@@ -17,11 +17,16 @@ struct ph_lcore;
 struct rte_mbuf;
 struct ph_sock;
 
+/* Host-wide TCP state (the listener registry). 0 or -ENOMEM. */
+int tcp_host_init(struct ph_host *h);
+void tcp_host_fini(struct ph_host *h);
 int tcp_lcore_init(struct ph_lcore *lc);
 void tcp_lcore_fini(struct ph_lcore *lc);
 
 /* IPv4 protocol handler: data at the IPv4 header. */
 void tcp_ip_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
+/* A segment another lcore passed to this one (PH_INBOX_TCP_SEG). Consumes M. */
+void tcp_inbox_input(struct ph_lcore *lc, struct rte_mbuf *m);
 /* Refresh the stack's clock and run due timers. Returns how many fired. */
 unsigned tcp_lcore_poll(struct ph_lcore *lc);
 /* Refresh the stack's clock (before a user call). */

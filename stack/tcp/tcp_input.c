@@ -474,13 +474,14 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 	struct tcp_stack *st = c->st;
 	uint32_t ack = seg->ack;
 	uint32_t wnd = (uint32_t)seg->wnd << c->snd_ws;
-	uint32_t acked;
+	uint32_t acked, flight;
 
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t data_end = c->snd_buf_seq + c->sbuf.len;
 		uint32_t data_acked;
 
 		acked = ack - c->snd_una;
+		flight = c->snd_max - c->snd_una;
 		/* RTT: timestamps echo (RFC 7323 4.1), else Karn's timed segment. */
 		if ((c->flags & TF_TS_OK) && o->ts_ok && o->tsecr != 0) {
 			uint32_t sent = o->tsecr - c->ts_offset;
@@ -519,7 +520,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 			}
 		} else {
 			c->dupacks = 0;
-			c->cc->ack(c, acked);
+			c->cc->ack(c, acked, flight);
 		}
 		if (c->snd_una == c->snd_max)
 			tcp_timer_stop(c, TCP_T_REXMT);
@@ -771,30 +772,43 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		tcp_output(c);
 }
 
-void
-tcp_input(struct tcp_stack *st, const struct tcp_seg *seg)
+bool
+tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg)
 {
 	struct tcp_conn *c;
 	uint8_t fl = seg->flags;
 
-	tcp_mib(st, PH_MIB_tcpInSegs);
 	/* RFC 9293 3.10.7.1 / RFC 1122 4.2.3.10: not to a broadcast address. */
 	if (seg->not_unicast) {
+		tcp_mib(st, PH_MIB_tcpInSegs);
 		tcp_drop(st, PH_DROP_TCP_NOT_UNICAST);
-		return;
+		return true;
 	}
 	if ((fl & TCP_SYN) && (fl & (TCP_RST | TCP_FIN))) {
+		tcp_mib(st, PH_MIB_tcpInSegs);
 		tcp_drop(st, PH_DROP_TCP_BAD_FLAGS);
-		return;
+		return true;
 	}
 	c = tcp_lookup(st, seg->ctx, seg->daddr, seg->dport, seg->saddr, seg->sport);
 	if (c != NULL) {
+		tcp_mib(st, PH_MIB_tcpInSegs);
 		conn_input(c, seg);
 	} else if ((c = tcp_find_listener(st, seg->ctx, seg->daddr, seg->dport)) != NULL) {
+		tcp_mib(st, PH_MIB_tcpInSegs);
 		listen_input(st, c, seg);
 	} else {
-		tcp_drop(st, PH_DROP_TCP_NO_SOCKET);
-		tcp_respond_rst(st, seg);
+		return false;
 	}
 	tcp_reap(st);
+	return true;
+}
+
+void
+tcp_input(struct tcp_stack *st, const struct tcp_seg *seg)
+{
+	if (tcp_input_local(st, seg))
+		return;
+	tcp_mib(st, PH_MIB_tcpInSegs);
+	tcp_drop(st, PH_DROP_TCP_NO_SOCKET);
+	tcp_respond_rst(st, seg);
 }

@@ -368,8 +368,11 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 		return;
 	if (err != 0)
 		c->error = err;
-	if (c->state == TCPS_LISTEN)
+	if (c->state == TCPS_LISTEN) {
 		listener_flush(c);
+		if (st->ops->listening != NULL)
+			st->ops->listening(st, c, false);
+	}
 	tcp_set_state(c, TCPS_CLOSED);
 	tcp_timers_stop(c);
 	if (c->hashed) {
@@ -577,6 +580,8 @@ tcp_listen(struct tcp_conn *c, int backlog)
 	if (c->backlog > st->cfg.max_backlog)
 		c->backlog = st->cfg.max_backlog;
 	tcp_set_state(c, TCPS_LISTEN);
+	if (st->ops->listening != NULL)
+		st->ops->listening(st, c, true);
 	return 0;
 }
 
@@ -873,6 +878,18 @@ tcp_set_bufsize(struct tcp_conn *c, bool rcv, uint32_t bytes)
 	else
 		c->sndbuf = bytes;
 	return 0;
+}
+
+bool
+tcp_port_listening(struct tcp_stack *st, uint16_t port)
+{
+	struct tcp_conn *c;
+
+	for (uint32_t b = 0; b <= st->bind_mask; b++)
+		LIST_FOREACH(c, &st->binds[b], hlink)
+	if (c->lport == port && c->state == TCPS_LISTEN)
+		return true;
+	return false;
 }
 
 uint32_t
