@@ -177,6 +177,8 @@
 	X(tcp_timewait_reused)                                                                     \
 	X(tcp_sack_blocks_received)                                                                \
 	X(tcp_zero_window_sent)                                                                    \
+	X(tcp_icmp_errors)                                                                         \
+	X(tcp_pmtu_updates)                                                                        \
 	/* sockets */                                                                              \
 	X(sockInboxIn)                                                                             \
 	X(sockInboxOut)                                                                            \

@@ -31,6 +31,7 @@ enum ph_inbox_op {
 	PH_INBOX_SOCK_DATA = 1, /* a datagram for socket meta.sock (data at the payload) */
 	PH_INBOX_SOCK_ERROR,    /* ICMP meta.icmp_type/code for socket meta.sock */
 	PH_INBOX_TCP_SEG,       /* a TCP segment (data at the IPv4 header) for this lcore's TCP */
+	PH_INBOX_TCP_ICMP,      /* an ICMP error (data at its IPv4 header) about a TCP segment */
 };
 
 /* meta.flags */

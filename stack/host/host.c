@@ -338,6 +338,7 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 	h->ip_proto[IPPROTO_UDP] = udp_input;
 	h->ip_proto[IPPROTO_TCP] = tcp_ip_input;
 	h->icmp_err[IPPROTO_UDP] = udp_icmp_error;
+	h->icmp_err[IPPROTO_TCP] = tcp_icmp_error;
 	for (uint16_t i = 0; i < h->n_lcores; i++)
 		if ((rc = host_lcore_init(h, h->lcores[i], err, errlen)) != 0)
 			return rc;

@@ -347,7 +347,7 @@ sock_inbox_poll(struct ph_lcore *lc)
 			udp_deliver(lc, meta->sock, pkts[i]);
 		else if (meta->lead_op == PH_INBOX_SOCK_ERROR)
 			udp_sock_error(lc, meta->sock, pkts[i]);
-		else if (meta->lead_op == PH_INBOX_TCP_SEG)
+		else if (meta->lead_op == PH_INBOX_TCP_SEG || meta->lead_op == PH_INBOX_TCP_ICMP)
 			tcp_inbox_input(lc, pkts[i]);
 		else
 			ph_drop(lc, pkts[i], PH_DROP_LEAD_BAD_REQUEST);

@@ -225,7 +225,8 @@ struct tcp_conn {
 	bool hashed;     /* in the connection table */
 	bool in_acceptq; /* else in the SYN queue, when parent != NULL */
 	uint32_t flags;
-	int error; /* positive errno for the application (SO_ERROR) */
+	int error;      /* positive errno for the application (SO_ERROR) */
+	int soft_error; /* from ICMP: reported instead of ETIMEDOUT if it times out */
 
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
@@ -348,6 +349,12 @@ void tcp_input(struct tcp_stack *st, const struct tcp_seg *seg);
 /* The same, but false (and nothing done) when no connection or listener
  * of this stack wants it: the host may know another lcore that does. */
 bool tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg);
+/* An ICMP error about a segment we sent (RFC 5927, RFC 1122 4.2.3.9):
+ * LADDR:LPORT -> RADDR:RPORT quoted with sequence number SEQ; MTU is the
+ * next-hop MTU of a "fragmentation needed". */
+void tcp_icmp_input(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport,
+                    uint32_t raddr, uint16_t rport, uint32_t seq, uint8_t type, uint8_t code,
+                    uint16_t mtu);
 /* Run the timers due at st->now. Returns how many fired. */
 unsigned tcp_timers_run(struct tcp_stack *st);
 

@@ -26,6 +26,7 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_glue.h"
+#include "wire/ipv4.h"
 #include "wire/tcp.h"
 
 /* Room before the IPv4 header for Ethernet and a VLAN tag. */
@@ -347,11 +348,59 @@ tcp_ip_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		glue_input(lc, pkts[i], false);
 }
 
+static void glue_icmp(struct ph_lcore *lc, struct rte_mbuf *m);
+
 void
 tcp_inbox_input(struct ph_lcore *lc, struct rte_mbuf *m)
 {
+	if (ph_pkt_meta(m)->lead_op == PH_INBOX_TCP_ICMP) {
+		glue_icmp(lc, m);
+		return;
+	}
 	tcp_glue_now(lc);
 	glue_input(lc, m, true);
+}
+
+/* The quoted header of the ICMP error in M and what it says, for this
+ * lcore's connections. Consumes M (a reference to it). */
+static void
+glue_icmp(struct ph_lcore *lc, struct rte_mbuf *m)
+{
+	struct ph_pkt_meta *meta = ph_pkt_meta(m);
+	uint8_t buf[IPV4_MAX_HDR + 8];
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint16_t quote = (uint16_t)(rte_ipv4_hdr_len(ip) + 8), qhl, mtu;
+	const uint8_t *q = rte_pktmbuf_read(m, quote, IPV4_MIN_HDR, buf);
+	const uint8_t *icmp = rte_pktmbuf_mtod_offset(m, const uint8_t *, quote - 8);
+
+	if (q != NULL && (qhl = (uint16_t)((q[0] & 0xf) * 4)) >= IPV4_MIN_HDR &&
+	    (q = rte_pktmbuf_read(m, quote, (uint32_t)qhl + 8, buf)) != NULL) {
+		mtu = (uint16_t)(icmp[6] << 8 | icmp[7]);
+		tcp_glue_now(lc);
+		tcp_icmp_input(lc->tcp, meta->ctx, tcp_rd32(q + 12), tcp_rd16(q + qhl),
+		               tcp_rd32(q + 16), tcp_rd16(q + qhl + 2), tcp_rd32(q + qhl + 4),
+		               meta->icmp_type, meta->icmp_code, mtu);
+	}
+	rte_pktmbuf_free(m);
+}
+
+void
+tcp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
+{
+	struct ph_host *h = lead->host;
+
+	(void)quote; /* it follows the 8-byte ICMP header after the IPv4 header */
+	/* The connection may live on any lcore, and ICMP errors are rare: each
+	 * lcore gets a reference and looks in its own table. */
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		if (i == lead->index)
+			continue;
+		rte_mbuf_refcnt_update(m, 1);
+		ph_pkt_meta(m)->lead_op = PH_INBOX_TCP_ICMP;
+		if (rte_ring_mp_enqueue(h->lcores[i]->inbox, m) != 0)
+			ph_drop(lead, m, PH_DROP_INBOX_FULL);
+	}
+	glue_icmp(lead, m);
 }
 
 unsigned

@@ -25,7 +25,11 @@ void tcp_lcore_fini(struct ph_lcore *lc);
 
 /* IPv4 protocol handler: data at the IPv4 header. */
 void tcp_ip_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
-/* A segment another lcore passed to this one (PH_INBOX_TCP_SEG). Consumes M. */
+/* An ICMP error on the lead core (ph_icmp_err_fn): M holds it from its IPv4
+ * header. Every lcore looks for the quoted connection. Consumes M. */
+void tcp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote);
+/* A segment or ICMP error another lcore passed to this one
+ * (PH_INBOX_TCP_SEG, PH_INBOX_TCP_ICMP). Consumes M. */
 void tcp_inbox_input(struct ph_lcore *lc, struct rte_mbuf *m);
 /* Refresh the stack's clock and run due timers. Returns how many fired. */
 unsigned tcp_lcore_poll(struct ph_lcore *lc);

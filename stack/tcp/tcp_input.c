@@ -772,6 +772,55 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		tcp_output(c);
 }
 
+void
+tcp_icmp_input(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport, uint32_t raddr,
+               uint16_t rport, uint32_t seq, uint8_t type, uint8_t code, uint16_t mtu)
+{
+	struct tcp_conn *c = tcp_lookup(st, ctx, laddr, lport, raddr, rport);
+	int err;
+
+	if (c == NULL || c->state == TCPS_LISTEN)
+		return;
+	/* RFC 5927 4.1: only for data in flight, else it may be forged. */
+	if (!seq_in(seq, c->snd_una, c->snd_max + (c->snd_max == c->snd_una ? 1 : 0)))
+		return;
+	tcp_mib(st, PH_MIB_tcp_icmp_errors);
+	if (type == 3 && code == 4) {
+		/* RFC 1191: smaller segments from now on, the lost one again. */
+		uint32_t mss = mtu >= 68 + 40 ? mtu - 40u : 0;
+
+		if (mss < 88 || mss >= c->mss)
+			return;
+		c->mss = (uint16_t)mss;
+		tcp_mib(st, PH_MIB_tcp_pmtu_updates);
+		if (c->state >= TCPS_ESTABLISHED && seq_lt(c->snd_una, c->snd_max)) {
+			c->snd_nxt = c->snd_una;
+			tcp_output(c);
+			tcp_reap(st);
+		}
+		return;
+	}
+	if (type == 11)
+		err = EHOSTUNREACH;
+	else if (type != 3)
+		return;
+	else if (code == 2 || code == 3)
+		err = ECONNREFUSED;
+	else if (code == 0 || code == 6 || code == 11)
+		err = ENETUNREACH;
+	else
+		err = EHOSTUNREACH;
+	/* An opening connection fails at once, as Linux does; an open one
+	 * only remembers it (RFC 1122 4.2.3.9: soft errors). */
+	if (c->state == TCPS_SYN_SENT) {
+		tcp_mib(st, PH_MIB_tcpAttemptFails);
+		tcp_conn_drop(c, err);
+		tcp_reap(st);
+	} else {
+		c->soft_error = err;
+	}
+}
+
 bool
 tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg)
 {

@@ -110,7 +110,7 @@ timer_rexmt(struct tcp_conn *c)
 	    (c->user_timeout_ms != 0 && st->now - c->rexmt_since >= c->user_timeout_ms)) {
 		if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED)
 			tcp_mib(st, PH_MIB_tcpAttemptFails);
-		tcp_conn_drop(c, ETIMEDOUT);
+		tcp_conn_drop(c, c->soft_error ? c->soft_error : ETIMEDOUT);
 		return;
 	}
 	c->rexmits++;

@@ -1567,6 +1567,76 @@ send_buffer_full_then_space(void **state)
 	th_flush(t);
 }
 
+/* ---- ICMP errors (RFC 5927, RFC 1191, RFC 1122 4.2.3.9) ---- */
+
+static void
+icmp(struct th *t, uint32_t seq, uint8_t type, uint8_t code, uint16_t mtu)
+{
+	tcp_icmp_input(&t->st, 0, TH_LADDR, t->c->lport, TH_RADDR, TH_RPORT, seq, type, code, mtu);
+}
+
+static void
+icmp_port_unreachable_refuses_syn(void **state)
+{
+	struct th *t = *state;
+
+	th_syn_sent(t);
+	icmp(t, L(t, 0), 3, 3, 0);
+	assert_int_equal(t->c->state, TCPS_CLOSED);
+	assert_int_equal(t->c->error, ECONNREFUSED);
+}
+
+static void
+icmp_host_unreachable_soft_when_open(void **state)
+{
+	struct th *t = *state;
+
+	th_established(t);
+	assert_int_equal(th_write(t, "x", 1), 1);
+	th_flush(t);
+	icmp(t, L(t, 1), 3, 1, 0);
+	assert_int_equal(t->c->state, TCPS_ESTABLISHED);
+	/* Reported only when the connection gives up. */
+	for (unsigned i = 0; i < 16 && t->c->state != TCPS_CLOSED; i++) {
+		th_advance(t, tcp_rto_backed_off(t->c));
+		th_flush(t);
+	}
+	assert_int_equal(t->c->error, EHOSTUNREACH);
+}
+
+static void
+icmp_out_of_window_ignored(void **state)
+{
+	struct th *t = *state;
+
+	th_syn_sent(t);
+	icmp(t, L(t, 1000), 3, 3, 0); /* not a sequence number we sent */
+	assert_int_equal(t->c->state, TCPS_SYN_SENT);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_icmp_errors), 0);
+}
+
+static void
+icmp_frag_needed_shrinks_mss(void **state)
+{
+	struct th *t = *state;
+	static uint8_t buf[1448];
+
+	th_established(t);
+	t->c->mss = 1460; /* as if the peer had offered 1460 */
+	tcp_set_nodelay(t->c, true);
+	assert_int_equal(th_write(t, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	th_expect(t, TCP_ACK | TCP_PSH, L(t, 1), R(t, 1), 1448);
+	icmp(t, L(t, 1), 3, 4, 1200);
+	assert_int_equal(t->c->mss, 1160);
+	/* The lost segment again, cut to the new size. */
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 1), 1160);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_pmtu_updates), 1);
+	th_flush(t);
+	/* An MTU too small to be true is ignored. */
+	icmp(t, L(t, 1), 3, 4, 60);
+	assert_int_equal(t->c->mss, 1160);
+}
+
 static void
 counters_in_out(void **state)
 {
@@ -1686,6 +1756,10 @@ main(void)
 	T(send_before_connect);
 	T(send_buffer_full_then_space);
 	T(counters_in_out);
+	T(icmp_port_unreachable_refuses_syn);
+	T(icmp_host_unreachable_soft_when_open);
+	T(icmp_out_of_window_ignored);
+	T(icmp_frag_needed_shrinks_mss);
 	for (size_t i = 0; i < sizeof(optcases) / sizeof(optcases[0]); i++)
 		optests[no++] = (struct CMUnitTest){
 		        .name = optcases[i].name,
