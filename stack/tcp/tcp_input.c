@@ -227,6 +227,9 @@ listen_input(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg
 	tcp_output(c);
 }
 
+static void data_input(struct tcp_conn *c, uint32_t seq, const uint8_t *data, uint32_t len,
+                       bool fin);
+
 /* ---- SYN-SENT ---- */
 
 static void
@@ -280,7 +283,17 @@ syn_sent_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		established(c);
 		c->flags |= TF_ACKNOW;
 		tcp_wakeup(c);
-		tcp_output(c);
+		/* Data (and a FIN) may ride on the SYN-ACK (RFC 9293 3.10.7.3:
+		 * "continue processing at the sixth step"), within our window. */
+		if (seg->len > 0 || (seg->flags & TCP_FIN)) {
+			uint32_t room = tcp_ring_free_space(&c->rbuf);
+			uint32_t len = seg->len < room ? seg->len : room;
+
+			data_input(c, c->rcv_nxt, seg->data, len,
+			           (seg->flags & TCP_FIN) && len == seg->len);
+		}
+		if (c->state != TCPS_CLOSED)
+			tcp_output(c);
 		return;
 	}
 	/* Simultaneous open (RFC 9293 3.5, figure 8). */

@@ -410,6 +410,24 @@ syn_sent_plain_ack_dropped(void **state)
 }
 
 static void
+syn_ack_with_data(void **state)
+{
+	struct th *t = *state;
+	uint8_t b[8];
+
+	th_syn_sent(t);
+	th_inject(t, TCP_SYN | TCP_ACK, t->irs, L(t, 1), 1000, "hi", 2, NULL, 0);
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 3), 0); /* SYN and 2 bytes */
+	assert_int_equal(t->c->state, TCPS_ESTABLISHED);
+	assert_int_equal(th_read(t, b, sizeof(b)), 2);
+	assert_memory_equal(b, "hi", 2);
+	/* SYN with FIN is dropped in every state, as FreeBSD does. */
+	th_inject(t, TCP_SYN | TCP_FIN, R(t, 3), 0, 1000, NULL, 0, NULL, 0);
+	th_expect_none(t);
+	assert_int_equal(th_dropped(t, PH_DROP_TCP_BAD_FLAGS), 1);
+}
+
+static void
 simultaneous_open(void **state)
 {
 	struct th *t = *state;
@@ -1690,6 +1708,7 @@ main(void)
 	T(syn_sent_rst_without_ack_ignored);
 	T(syn_sent_bad_ack);
 	T(syn_sent_plain_ack_dropped);
+	T(syn_ack_with_data);
 	T(simultaneous_open);
 	T(syn_retransmit_and_timeout);
 	T(synack_retransmit_then_given_up);
