@@ -227,7 +227,8 @@ api_tcp_sendmsg(struct ph_lcore *lc, struct ph_sock *s, const struct msghdr *msg
 	if (len == 0) {
 		tcp_glue_now(lc);
 		if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
-			API_FAIL(c->error ? c->error : (c->iss ? EPIPE : ENOTCONN));
+			API_FAIL(c->error ? c->error
+			                  : ((c->flags & TF_STARTED) ? EPIPE : ENOTCONN));
 		return 0;
 	}
 	for (;;) {

@@ -116,9 +116,10 @@ struct tcp_ring {
 struct tcp_ofo {
 	uint8_t n;
 	struct {
-		uint32_t l, r; /* sequence numbers, [l, r) */
+		uint32_t l, r;  /* sequence numbers, [l, r) */
+		uint32_t stamp; /* when a segment last went into it (o->clock) */
 	} blk[TCP_OFO_MAX];
-	uint32_t last_l; /* left edge of the range the latest segment went to */
+	uint32_t clock;
 };
 
 int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap);
@@ -207,6 +208,8 @@ enum tcp_timer {
 #define TF_ORPHAN     0x00200000 /* the application closed it */
 #define TF_PROBE_SENT 0x00400000 /* a zero-window probe byte is out */
 #define TF_WND_UPDATE 0x00800000 /* the window opened: tell the peer */
+#define TF_STARTED    0x01000000 /* it has sent or answered a SYN */
+#define TF_FORCE      0x02000000 /* send what the window allows, Nagle or not */
 
 struct tcp_conn {
 	LIST_ENTRY(tcp_conn) hlink;  /* connection table, or bind table */
@@ -262,6 +265,8 @@ struct tcp_conn {
 
 	/* persist and keep-alive */
 	uint8_t persist_shift;
+	uint8_t persist_probes; /* unanswered zero-window probes */
+	uint64_t oow_ack_at;    /* when we last answered an unacceptable segment */
 	uint8_t keep_probes;
 	uint32_t keepidle_ms, keepintvl_ms, keepcnt;
 	uint32_t user_timeout_ms;

@@ -108,7 +108,7 @@ tcp_ofo_add(struct tcp_ofo *o, uint32_t l, uint32_t r)
 	}
 	o->blk[i].l = l;
 	o->blk[i].r = r;
-	o->last_l = l;
+	o->blk[i].stamp = ++o->clock;
 	return true;
 }
 

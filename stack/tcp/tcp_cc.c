@@ -66,16 +66,17 @@ nr_dupack(struct tcp_conn *c)
 
 	if (c->flags & TF_RECOVERY) {
 		/* Fast recovery: each further duplicate inflates the window
-		 * (RFC 5681 3.2 step 4). */
-		c->cwnd += mss;
+		 * (RFC 5681 3.2 step 4), never past the cap. */
+		if (c->cwnd < (1u << 30))
+			c->cwnd += mss;
 		return false;
 	}
 	if (++c->dupacks < 3)
 		return false;
 	/* RFC 6582 3.2 step 2: only when the ACK covers more than RECOVER,
 	 * so the duplicates of one loss episode do not start another. */
-	if (!seq_gt(c->snd_una, c->recover))
-		return false;
+	if (!seq_geq(c->snd_una, c->recover))
+		return false; /* RECOVER is one past the highest byte sent */
 	c->ssthresh = nr_half_flight(c);
 	c->recover = c->snd_max;
 	c->cwnd = c->ssthresh + 3 * mss;
@@ -91,8 +92,9 @@ nr_recovery_ack(struct tcp_conn *c, uint32_t acked)
 	if (seq_geq(c->snd_una, c->recover)) {
 		/* Full ACK: deflate (RFC 6582 3.2 step 3, option 1). */
 		uint32_t flight = c->snd_max - c->snd_una;
+		uint32_t cap = (flight > mss ? flight : mss) + mss;
 
-		c->cwnd = c->ssthresh < flight + mss ? c->ssthresh : flight + mss;
+		c->cwnd = c->ssthresh < cap ? c->ssthresh : cap;
 		c->flags &= ~TF_RECOVERY;
 		c->dupacks = 0;
 		return true;

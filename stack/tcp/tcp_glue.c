@@ -176,14 +176,20 @@ eph_slice(const struct ph_host *h, uint16_t index, uint16_t *lo, uint16_t *hi)
 	                                           : l + per * (index + 1u) - 1);
 }
 
-/* The lcore that should see a segment this lcore has no socket for, or
- * this lcore itself when none is known. */
+/*
+ * The lcore that should see a segment this lcore has no connection for, or
+ * this lcore itself when there is none left to try. ORIGIN is the lcore it
+ * arrived on. A port in the ephemeral range belongs to the lcore whose slice
+ * holds it; otherwise the segment visits the lcores that listen on its port
+ * in index order, once each, since any of their listeners may have made the
+ * connection (a NIC may put a SYN and the ACK after it in different queues).
+ */
 static uint16_t
-flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg)
+flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg, uint16_t origin)
 {
 	const struct ph_host *h = lc->host;
 	uint32_t lo = h->conf->host.ephemeral_lo, hi = h->conf->host.ephemeral_hi;
-	uint64_t others;
+	uint64_t listeners;
 
 	if (h->n_lcores < 2)
 		return lc->index;
@@ -191,11 +197,20 @@ flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg)
 		uint32_t per = (hi - lo + 1) / h->n_lcores;
 		uint32_t idx = (seg->dport - lo) / per;
 
-		return (uint16_t)(idx >= h->n_lcores ? h->n_lcores - 1u : idx);
+		if (idx >= h->n_lcores)
+			idx = h->n_lcores - 1u;
+		return origin == lc->index ? (uint16_t)idx : lc->index;
 	}
-	others = __atomic_load_n(&h->tcp_listen_lcores[seg->dport], __ATOMIC_ACQUIRE) &
-	         ~(1ull << (lc->index & 63));
-	return others ? (uint16_t)__builtin_ctzll(others) : lc->index;
+	listeners = __atomic_load_n(&h->tcp_listen_lcores[seg->dport], __ATOMIC_ACQUIRE);
+	for (uint16_t j = 1; j < h->n_lcores && j < 64; j++) {
+		uint16_t idx = (uint16_t)((lc->index + j) % h->n_lcores);
+
+		if (idx == origin)
+			break;
+		if (listeners & (1ull << idx))
+			return idx;
+	}
+	return lc->index;
 }
 
 void
@@ -272,7 +287,7 @@ glue_check(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t hl)
 }
 
 /* One segment (data at its IPv4 header). FORWARDED: another lcore passed it
- * here, so it is not passed on again. Consumes M. */
+ * here (meta.sock holds the lcore it arrived on). Consumes M. */
 static void
 glue_input(struct ph_lcore *lc, struct rte_mbuf *m, bool forwarded)
 {
@@ -327,7 +342,9 @@ glue_input(struct ph_lcore *lc, struct rte_mbuf *m, bool forwarded)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	owner = forwarded ? lc->index : flow_owner(lc, &seg);
+	if (!forwarded)
+		meta->sock = lc->index;
+	owner = flow_owner(lc, &seg, (uint16_t)meta->sock);
 	if (owner != lc->index) {
 		meta->lead_op = PH_INBOX_TCP_SEG;
 		if (rte_ring_mp_enqueue(lc->host->lcores[owner]->inbox, m) != 0)

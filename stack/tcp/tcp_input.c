@@ -108,8 +108,9 @@ apply_syn_options(struct tcp_conn *c, const struct tcp_opts *o)
 	if (c->peer_mss < 88)
 		c->peer_mss = 88; /* Linux's floor against tiny-MSS attacks */
 	c->mss = c->peer_mss < c->adv_mss ? c->peer_mss : c->adv_mss;
-	if (o->ws_ok && st->cfg.window_scaling &&
-	    (c->flags & TF_WS_OK || c->state == TCPS_LISTEN || c->state == TCPS_SYN_RECEIVED)) {
+	/* Both sides must offer it (RFC 7323 2.2); we offered in our SYN
+	 * whenever the configuration allows, and answer a SYN in kind. */
+	if (o->ws_ok && st->cfg.window_scaling) {
 		c->flags |= TF_WS_OK;
 		c->snd_ws = o->ws;
 	} else {
@@ -269,7 +270,7 @@ syn_sent_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	apply_syn_options(c, &o);
 	if (ack) {
 		c->snd_una = seg->ack;
-		c->snd_wnd = (uint32_t)seg->wnd << c->snd_ws;
+		c->snd_wnd = seg->wnd; /* a SYN-ACK's window is never scaled */
 		c->max_sndwnd = c->snd_wnd;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
@@ -353,6 +354,10 @@ trim_to_window(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t *seq, uin
 				*len = 0;
 				return false;
 			}
+			/* A duplicate that ends at RCV.NXT: our ACK of it was
+			 * lost, so say it again (its ACK field still counts). */
+			if (!*fin && (seg->len > 0 || (seg->flags & (TCP_SYN | TCP_FIN))))
+				c->flags |= TF_ACKNOW;
 		} else {
 			*off += (uint32_t)before;
 			s += (uint32_t)before;
@@ -380,6 +385,20 @@ trim_to_window(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t *seq, uin
 	*seq = s;
 	*len = l;
 	return true;
+}
+
+/* The ACK for an unacceptable segment, at most one per 500 ms per
+ * connection (RFC 9293 3.10.7.4 with RFC 5961 10; Linux's
+ * tcp_invalid_ratelimit), so two confused ends cannot loop on ACKs. */
+static void
+oow_ack(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+
+	if (c->oow_ack_at != 0 && st->now - c->oow_ack_at < 500)
+		return;
+	c->oow_ack_at = st->now;
+	tcp_send_ack(c);
 }
 
 static void
@@ -422,14 +441,13 @@ data_input(struct tcp_conn *c, uint32_t seq, const uint8_t *data, uint32_t len, 
 	}
 	if (len > 0 && (c->flags & TF_SHUT_RD)) {
 		/* Read side shut: acknowledged and thrown away, as Linux does. */
-		if (seq == c->rcv_nxt) {
-			c->rcv_nxt += len;
-			c->bytes_received += len;
-		}
 		c->flags |= TF_ACKNOW;
-		len = 0;
 		if (seq != c->rcv_nxt)
-			fin = false;
+			return; /* out of order: nothing to keep */
+		c->rcv_nxt += len;
+		c->bytes_received += len;
+		seq = c->rcv_nxt;
+		len = 0;
 	}
 	if (len > 0 && seq == c->rcv_nxt) {
 		uint32_t had_ofo = c->ofo.n;
@@ -523,11 +541,13 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		if (c->flags & TF_RECOVERY) {
 			if (!c->cc->recovery_ack(c, acked)) {
 				/* Partial ACK: the next hole goes now (RFC 6582 3.2 step 5). */
-				uint32_t save = c->snd_nxt;
+				uint32_t save = c->snd_nxt, cw = c->cwnd;
 
 				c->snd_nxt = c->snd_una;
+				c->cwnd = tcp_data_mss(c); /* one segment: the hole */
 				c->flags |= TF_ACKNOW;
 				tcp_output(c);
+				c->cwnd = cw;
 				if (seq_gt(save, c->snd_nxt))
 					c->snd_nxt = save;
 			}
@@ -539,6 +559,8 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 			tcp_timer_stop(c, TCP_T_REXMT);
 		else
 			tcp_rexmt_arm(c);
+		if (seq_geq(c->snd_nxt, c->snd_buf_seq + c->sbuf.len))
+			tcp_timer_stop(c, TCP_T_PERSIST); /* nothing waits any more */
 		if (data_acked > 0)
 			tcp_wakeup(c);
 	} else if (ack == c->snd_una && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
@@ -565,6 +587,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 			c->total_retrans++;
 		}
 	}
+	c->persist_probes = 0; /* any ACK says the peer is there */
 	/* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2). */
 	if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack))) {
 		bool opened = c->snd_wnd == 0 && wnd > 0;
@@ -591,7 +614,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 static bool
 fin_acked(const struct tcp_conn *c)
 {
-	return (c->flags & TF_FIN_SENT) && c->snd_una == c->snd_buf_seq + c->sbuf.len + 1;
+	return (c->flags & TF_FIN_QUEUED) && c->snd_una == c->snd_buf_seq + c->sbuf.len + 1;
 }
 
 static void
@@ -631,7 +654,7 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	if ((c->flags & TF_TS_OK) && o.ts_ok && !(seg->flags & TCP_RST) &&
 	    seq_lt(o.tsval, c->ts_recent) && st->now - c->ts_recent_age < TCP_PAWS_IDLE_MS) {
 		tcp_drop(st, PH_DROP_TCP_PAWS);
-		tcp_send_ack(c);
+		oow_ack(c);
 		return;
 	}
 	/* Our SYN-ACK was lost and the peer sends its SYN again. */
@@ -649,7 +672,7 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 			return;
 		}
 		tcp_drop(st, PH_DROP_TCP_OUT_OF_WINDOW);
-		tcp_send_ack(c);
+		oow_ack(c);
 		return;
 	}
 	/* RFC 7323 4.3: remember the newest timestamp of an in-window segment. */
@@ -710,6 +733,8 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		tcp_timer_stop(c, TCP_T_REXMT);
 		if (c->rexmits == 0 && !(c->flags & TF_TS_OK))
 			rtt_sample(c, (uint32_t)(st->now - c->rtt_start));
+		else if (c->rexmits > 0 && c->srtt == 0 && c->rto < 3000)
+			c->rto = 3000; /* RFC 6298 5.7 */
 		c->snd_una = seg->ack;
 		c->snd_wnd = (uint32_t)seg->wnd << c->snd_ws;
 		c->max_sndwnd = c->snd_wnd;
@@ -730,12 +755,12 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	/* RFC 5961 5.2: an ACK too old or of unsent data. */
 	if (seq_gt(seg->ack, c->snd_max)) {
 		tcp_drop(st, PH_DROP_TCP_ACK_UNSENT);
-		tcp_send_ack(c);
+		oow_ack(c);
 		return;
 	}
 	if (seq_lt(seg->ack, c->snd_una - c->max_sndwnd) && c->max_sndwnd > 0) {
 		tcp_drop(st, PH_DROP_TCP_ACK_TOO_OLD);
-		tcp_send_ack(c);
+		oow_ack(c);
 		return;
 	}
 	ack_input(c, seg, &o);
@@ -855,10 +880,13 @@ tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg)
 	if (c != NULL) {
 		tcp_mib(st, PH_MIB_tcpInSegs);
 		conn_input(c, seg);
-	} else if ((c = tcp_find_listener(st, seg->ctx, seg->daddr, seg->dport)) != NULL) {
+	} else if ((fl & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	           (c = tcp_find_listener(st, seg->ctx, seg->daddr, seg->dport)) != NULL) {
 		tcp_mib(st, PH_MIB_tcpInSegs);
 		listen_input(st, c, seg);
 	} else {
+		/* Anything but a SYN without a connection may belong to a
+		 * connection another lcore's listener made. */
 		return false;
 	}
 	tcp_reap(st);
@@ -868,9 +896,16 @@ tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg)
 void
 tcp_input(struct tcp_stack *st, const struct tcp_seg *seg)
 {
+	struct tcp_conn *l;
+
 	if (tcp_input_local(st, seg))
 		return;
 	tcp_mib(st, PH_MIB_tcpInSegs);
+	if ((l = tcp_find_listener(st, seg->ctx, seg->daddr, seg->dport)) != NULL) {
+		listen_input(st, l, seg); /* RFC 9293 3.10.7.2 for a non-SYN */
+		tcp_reap(st);
+		return;
+	}
 	tcp_drop(st, PH_DROP_TCP_NO_SOCKET);
 	tcp_respond_rst(st, seg);
 }

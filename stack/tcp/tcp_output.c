@@ -46,8 +46,13 @@ tcp_rcv_window(struct tcp_conn *c)
 	/* Do not open the window by less than min(buffer/2, MSS). */
 	if (space < cur + step && space > cur)
 		space = cur;
-	if (space < cur)
-		space = cur; /* the right edge never moves left */
+	if (space <= cur) {
+		/* The right edge never moves left: round the window we keep up
+		 * to the scale's unit, as Linux does. */
+		uint32_t unit = (1u << c->rcv_ws) - 1;
+
+		return (cur + unit) & ~unit;
+	}
 	return space & ~((1u << c->rcv_ws) - 1);
 }
 
@@ -103,25 +108,28 @@ build_options(struct tcp_conn *c, uint8_t flags, uint8_t *opt)
 		n += 8;
 	}
 	if ((c->flags & TF_SACK_OK) && c->ofo.n > 0 && !(flags & TCP_RST)) {
-		/* The range the latest segment went to first (RFC 2018 4). */
-		uint8_t max = (uint8_t)((TCP_MAX_OPT_LEN - n - 2) / 8);
+		/* Most recently changed range first (RFC 2018 4). */
+		uint8_t max = (uint8_t)((TCP_MAX_OPT_LEN - n - 4) / 8);
 		uint8_t k = 0, *len;
+		uint32_t below = UINT32_MAX;
 
 		opt[n++] = TCPOPT_NOP;
 		opt[n++] = TCPOPT_NOP;
 		opt[n++] = TCPOPT_SACK;
 		len = &opt[n++];
-		for (int pass = 0; pass < 2; pass++)
-			for (uint8_t i = 0; i < c->ofo.n && k < max; i++) {
-				bool latest = c->ofo.blk[i].l == c->ofo.last_l;
+		for (; k < max && k < c->ofo.n; k++) {
+			int best = -1;
 
-				if ((pass == 0) != latest)
-					continue;
-				tcp_wr32(opt + n, c->ofo.blk[i].l);
-				tcp_wr32(opt + n + 4, c->ofo.blk[i].r);
-				n += 8;
-				k++;
-			}
+			/* Stamps are distinct: take the largest below the last. */
+			for (uint8_t i = 0; i < c->ofo.n; i++)
+				if (c->ofo.blk[i].stamp < below &&
+				    (best < 0 || c->ofo.blk[i].stamp > c->ofo.blk[best].stamp))
+					best = i;
+			below = c->ofo.blk[best].stamp;
+			tcp_wr32(opt + n, c->ofo.blk[best].l);
+			tcp_wr32(opt + n + 4, c->ofo.blk[best].r);
+			n += 8;
+		}
 		*len = (uint8_t)(2 + 8 * k);
 	}
 	return n;
@@ -264,14 +272,20 @@ tcp_output(struct tcp_conn *c)
 		     c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_CLOSING ||
 		     c->state == TCPS_LAST_ACK))
 			fin = true;
-		send = worth_sending(c, len, avail, mss) || fin ||
-		       (c->flags & (TF_ACKNOW | TF_WND_UPDATE));
-		if (!send) {
-			/* Data waits behind a closed window: probe it (RFC 9293
-			 * 3.8.6.1) unless something is out already. */
-			if (avail > 0 && c->snd_wnd == 0 && !tcp_timer_armed(c, TCP_T_REXMT) &&
+		send = fin || (len > 0 && (c->flags & TF_FORCE)) ||
+		       worth_sending(c, len, avail, mss);
+		if (!send)
+			len = 0; /* Nagle or SWS hold the data; an ACK may still be due */
+		if (!send && !(c->flags & (TF_ACKNOW | TF_WND_UPDATE))) {
+			/* Data waits behind a closed window (RFC 9293 3.8.6.1), or
+			 * a window too small to use with nothing in flight to
+			 * bring an update (the override timer of 3.8.6.2.1):
+			 * probe it, unless something is out already. */
+			if (avail > 0 && (c->snd_wnd == 0 || c->snd_una == c->snd_max) &&
+			    !tcp_timer_armed(c, TCP_T_REXMT) &&
 			    !tcp_timer_armed(c, TCP_T_PERSIST)) {
 				c->persist_shift = 0;
+				c->rexmt_since = st->now; /* the user timeout counts from here */
 				tcp_timer_arm(c, TCP_T_PERSIST,
 				              c->rto < st->cfg.rto_min_ms ? st->cfg.rto_min_ms
 				                                          : c->rto);

@@ -126,11 +126,19 @@ timer_rexmt(struct tcp_conn *c)
 	} else {
 		c->cc->timeout(c);
 		c->snd_nxt = c->snd_una;
-		if (c->flags & TF_FIN_SENT && seq_leq(c->snd_nxt, c->snd_buf_seq + c->sbuf.len))
-			c->flags &= ~TF_FIN_SENT;
 	}
 	c->flags &= ~TF_PROBE_SENT;
 	tcp_rexmt_arm(c);
+	if (c->snd_wnd == 0 && c->state >= TCPS_ESTABLISHED) {
+		/* The peer shrank its window to nothing under data in flight:
+		 * the head segment goes anyway, as a probe that can be ACKed. */
+		uint32_t w = c->snd_wnd;
+
+		c->snd_wnd = tcp_data_mss(c);
+		tcp_output(c);
+		c->snd_wnd = w;
+		return;
+	}
 	tcp_output(c);
 }
 
@@ -142,6 +150,20 @@ timer_persist(struct tcp_conn *c)
 	/* A user timeout also bounds a peer that never opens its window. */
 	if (c->user_timeout_ms != 0 && st->now - c->rexmt_since >= c->user_timeout_ms) {
 		tcp_conn_drop(c, ETIMEDOUT);
+		return;
+	}
+	/* A peer that answers no probe is gone (RFC 1122 4.2.2.17 lets us
+	 * abort then; Linux does after tcp_retries2 probes). */
+	if (c->persist_probes >= st->cfg.retries) {
+		tcp_conn_drop(c, c->soft_error ? c->soft_error : ETIMEDOUT);
+		return;
+	}
+	c->persist_probes++;
+	if (c->snd_wnd > 0) {
+		/* The override timer: send what the small window takes. */
+		c->flags |= TF_FORCE;
+		tcp_output(c);
+		c->flags &= ~TF_FORCE;
 		return;
 	}
 	tcp_mib(st, PH_MIB_tcp_persist_probes);

@@ -427,6 +427,7 @@ conn_prepare(struct tcp_conn *c, uint32_t mtu)
 	c->rcv_ws = st->cfg.window_scaling ? wscale_for(c->rcvbuf) : 0;
 	c->ts_offset = arc4random();
 	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+	c->flags |= TF_STARTED;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
 	c->snd_sml = c->iss;
@@ -603,7 +604,7 @@ tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port)
 	default:
 		return -EISCONN;
 	}
-	if (c->error != 0 || c->iss != 0 || c->hashed)
+	if (c->error != 0 || (c->flags & TF_STARTED) || c->hashed)
 		return -EISCONN; /* a connection that ended is not reused */
 	if (addr == 0 || port == 0)
 		return -ECONNREFUSED;
@@ -673,7 +674,7 @@ tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, bool more)
 		return -EAGAIN; /* wait for the handshake */
 	case TCPS_CLOSED:
 	case TCPS_LISTEN:
-		return c->iss == 0 ? -ENOTCONN : -EPIPE;
+		return (c->flags & TF_STARTED) ? -EPIPE : -ENOTCONN;
 	default:
 		return -EPIPE;
 	}
@@ -712,7 +713,7 @@ tcp_recv(struct tcp_conn *c, const struct iovec *iov, int iovcnt, size_t len, bo
 				return -e;
 		}
 		if ((c->flags & (TF_RCVD_FIN | TF_SHUT_RD)) || c->state == TCPS_CLOSED)
-			return c->iss == 0 && c->state == TCPS_CLOSED ? -ENOTCONN : 0;
+			return !(c->flags & TF_STARTED) && c->state == TCPS_CLOSED ? -ENOTCONN : 0;
 		if (c->state == TCPS_LISTEN)
 			return -ENOTCONN;
 		return -EAGAIN;
@@ -911,7 +912,7 @@ tcp_poll(const struct tcp_conn *c)
 		ev |= EPOLLIN | EPOLLRDNORM;
 	if (c->flags & (TF_RCVD_FIN | TF_SHUT_RD))
 		ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (c->state == TCPS_CLOSED && c->iss != 0) {
+	if (c->state == TCPS_CLOSED && (c->flags & TF_STARTED)) {
 		/* Reset, timed out or fully closed. */
 		ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP | EPOLLOUT;
 	} else if (c->state == TCPS_CLOSED) {

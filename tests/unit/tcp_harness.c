@@ -232,6 +232,17 @@ th_send(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *dat
 	}
 }
 
+void
+th_send_ts(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, uint32_t len,
+           uint32_t tsval, uint32_t tsecr)
+{
+	uint8_t opt[12] = {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMPS, TCPOLEN_TIMESTAMPS};
+
+	tcp_wr32(opt + 4, tsval);
+	tcp_wr32(opt + 8, tsecr);
+	th_inject(t, flags, seq, ack, (uint16_t)t->peer_wnd, data, len, opt, 12);
+}
+
 static const char *
 flag_str(uint8_t f, char *buf)
 {
@@ -428,6 +439,25 @@ th_time_wait(struct th *t)
 	th_send(t, TCP_FIN | TCP_ACK, R(t, 1), L(t, 2), NULL, 0);
 	th_expect(t, TCP_ACK, L(t, 2), R(t, 2), 0);
 	assert_int_equal(t->c->state, TCPS_TIME_WAIT);
+}
+
+void
+th_shift_iss(struct th *t, uint32_t iss)
+{
+	struct tcp_conn *c = t->c;
+	uint32_t d = iss - c->iss;
+
+	assert_true(c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED);
+	c->iss += d;
+	c->snd_una += d;
+	c->snd_nxt += d;
+	c->snd_max += d;
+	c->snd_buf_seq += d;
+	c->snd_sml += d;
+	c->recover += d;
+	c->snd_wl2 += d;
+	c->rtt_seq += d;
+	t->iss = iss;
 }
 
 ssize_t

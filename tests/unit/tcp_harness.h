@@ -98,6 +98,15 @@ void th_last_ack(struct th *t);
 void th_closing(struct th *t);
 void th_time_wait(struct th *t);
 
+/* Move the stack's send sequence space so that its ISS is ISS (t->iss
+ * follows), before the handshake completes (SYN-SENT or SYN-RECEIVED): for
+ * wraparound tests in the send direction. */
+void th_shift_iss(struct th *t, uint32_t iss);
+
+/* Inject a segment with a timestamp option of the peer's choosing. */
+void th_send_ts(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
+                uint32_t len, uint32_t tsval, uint32_t tsecr);
+
 /* The stack's sequence number N bytes past its ISS, and the peer's. */
 static inline uint32_t
 L(const struct th *t, uint32_t n)
