@@ -78,8 +78,8 @@ tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 	if (r->head >= r->cap)
 		r->head -= r->cap;
 	r->len -= n;
-	if (r->len == 0)
-		r->head = 0; /* keeps the next writes contiguous */
+	/* head stays where it is even when the ring is empty: out-of-order
+	 * data may be held beyond len, at offsets from head. */
 }
 
 /* Ranges are kept sorted and disjoint (adjacent ones merged). */

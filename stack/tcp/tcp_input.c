@@ -564,9 +564,12 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		if (data_acked > 0)
 			tcp_wakeup(c);
 	} else if (ack == c->snd_una && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
-	           c->snd_max != c->snd_una && wnd == c->snd_wnd && c->snd_wnd > 0 &&
-	           !(c->flags & TF_PROBE_SENT)) {
-		/* A duplicate ACK (RFC 5681 2, definition of DUPLICATE ACKNOWLEDGMENT). */
+	           c->snd_max != c->snd_una && (wnd == c->snd_wnd || o->n_sack > 0) &&
+	           c->snd_wnd > 0 && !(c->flags & TF_PROBE_SENT)) {
+		/* A duplicate ACK (RFC 5681 2, DUPLICATE ACKNOWLEDGMENT); one
+		 * that carries SACK blocks counts even when the window moved
+		 * (RFC 6675 2's DupAck: a receiver such as Linux grows its
+		 * window while it reports the hole). */
 		if (o->n_sack)
 			ph_mib_add(st->ctr, PH_MIB_tcp_sack_blocks_received, o->n_sack);
 		if (c->cc->dupack(c)) {
@@ -585,6 +588,17 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 			if (seq_gt(save, c->snd_nxt))
 				c->snd_nxt = save;
 			c->total_retrans++;
+		} else if (!(c->flags & TF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3) {
+			/* Limited transmit (RFC 3042): a new segment on each of
+			 * the first two duplicates, so a small window still
+			 * yields the three a fast retransmit needs. */
+			uint32_t cw = c->cwnd;
+
+			c->cwnd += c->dupacks * tcp_data_mss(c);
+			c->flags |= TF_FORCE;
+			tcp_output(c);
+			c->flags &= ~TF_FORCE;
+			c->cwnd = cw;
 		}
 	}
 	c->persist_probes = 0; /* any ACK says the peer is there */

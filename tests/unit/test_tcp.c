@@ -788,6 +788,23 @@ receive_out_of_order(void **state)
 }
 
 static void
+ofo_kept_when_reader_drains(void **state)
+{
+	struct th *t = *state;
+	uint8_t b[64];
+
+	th_established(t);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1), "abc", 3);
+	th_send(t, TCP_ACK, R(t, 7), L(t, 1), "ghi", 3); /* ahead of a hole */
+	/* The reader takes everything in order, emptying the ring's front. */
+	assert_int_equal(th_read(t, b, sizeof(b)), 3);
+	th_send(t, TCP_ACK, R(t, 4), L(t, 1), "def", 3);
+	assert_int_equal(th_read(t, b, sizeof(b)), 6);
+	assert_memory_equal(b, "defghi", 6);
+	th_flush(t);
+}
+
+static void
 receive_overlapping(void **state)
 {
 	struct th *t = *state;
@@ -1053,6 +1070,28 @@ fast_retransmit_newreno(void **state)
 	assert_false(t->c->flags & TF_RECOVERY);
 	/* min(ssthresh, max(FlightSize, SMSS) + SMSS), RFC 6582 3.2 step 3 */
 	assert_int_equal(t->c->cwnd, 1072);
+	th_flush(t);
+}
+
+static void
+limited_transmit(void **state)
+{
+	struct th *t = *state;
+	static uint8_t buf[536 * 12];
+
+	th_established(t);
+	tcp_set_nodelay(t->c, true);
+	assert_int_equal(th_write(t, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	for (unsigned i = 0; i < 10; i++) /* the initial window */
+		th_expect(t, TCP_ACK, L(t, 1 + 536 * i), R(t, 1), 536);
+	th_expect_none(t);
+	/* RFC 3042: one new segment for each of the first two duplicates. */
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1), NULL, 0);
+	th_expect(t, TCP_ACK, L(t, 1 + 536 * 10), R(t, 1), 536);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1), NULL, 0);
+	th_expect(t, TCP_ACK | TCP_PSH, L(t, 1 + 536 * 11), R(t, 1), 536);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1), NULL, 0);
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 1), 536); /* the fast retransmit */
 	th_flush(t);
 }
 
@@ -1738,6 +1777,7 @@ main(void)
 	T(send_segments_mss);
 	T(receive_in_order);
 	T(receive_out_of_order);
+	T(ofo_kept_when_reader_drains);
 	T(receive_overlapping);
 	T(fin_out_of_order);
 	T(ofo_ranges_bounded);
@@ -1753,6 +1793,7 @@ main(void)
 	T(user_timeout);
 	T(rto_goes_back_n);
 	T(fast_retransmit_newreno);
+	T(limited_transmit);
 	T(dupacks_with_window_change_not_counted);
 	T(persist_probes_back_off);
 	T(persist_probe_accepted);
