@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ph-echo: a UDP echo server (RFC 862) on polyhost, and a client that checks
- * every echoed byte. Built on the public API only (<polyhost/polyhost.h>).
+ * ph-echo: an echo server (RFC 862) over UDP or TCP on polyhost, and a
+ * client that checks every echoed byte. Built on the public API only
+ * (<polyhost/polyhost.h>).
  *
- *   ph-echo -c CONFIG [-- ] [-a ADDR] [-p PORT] [-x CONTEXT] [--discard] [--copy]
- *           [--rcvbuf BYTES]
- *   ph-echo -c CONFIG [-- ] --client ADDR:PORT [-n COUNT] [--min N] [--max N]
- *           [--window N] [--timeout MS] [--wait MS] [-x CONTEXT]
+ *   ph-echo -c CONFIG [-- ] [--tcp] [-a ADDR] [-p PORT] [-x CONTEXT] [--discard]
+ *           [--copy] [--rcvbuf BYTES]
+ *   ph-echo -c CONFIG [-- ] [--tcp] --client ADDR:PORT [-n COUNT] [--min N] [--max N]
+ *           [--window N] [--timeout MS] [--wait MS] [--conns N] [-x CONTEXT]
+ *
+ * Over TCP the client opens --conns connections and sends COUNT messages of
+ * --min..--max bytes on each, at most --window of them unechoed at a time
+ * (--window 1: request/response), then shuts its side down and expects every
+ * byte back, in order, before the server's FIN.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,8 +36,11 @@ struct client {
 	unsigned timeout_ms;
 	unsigned wait_ms; /* for the path to come up before the run */
 	int ctx;
-	/* results */
+	bool tcp;
+	unsigned conns; /* TCP connections */
+	/* results (TCP: messages sent, bytes echoed, bytes corrupted, bytes lost) */
 	uint64_t sent, echoed, bad, lost;
+	uint64_t sent_bytes, elapsed_ms;
 	int rc;
 };
 
@@ -47,6 +56,7 @@ usage(FILE *f, const char *prog)
 	        "  --discard      discard service (RFC 863) instead of echo\n"
 	        "  --copy         copy through recvfrom/sendto instead of zero-copy buffers\n"
 	        "  --rcvbuf BYTES SO_RCVBUF of the server sockets\n"
+	        "  --tcp          echo over TCP instead of UDP (server and client)\n"
 	        "client:\n"
 	        "  --client ADDR:PORT  send datagrams to an echo server and check the echoes\n"
 	        "  -n COUNT       datagrams (default 1000)\n"
@@ -55,7 +65,10 @@ usage(FILE *f, const char *prog)
 	        "  --window N     datagrams in flight (default 16)\n"
 	        "  --timeout MS   a datagram not echoed within MS is lost (default 1000)\n"
 	        "  --wait MS      before the run, probe until the server answers, at most MS\n"
-	        "                 (default 10000)\n",
+	        "                 (default 10000)\n"
+	        "  --conns N      TCP: connections, each sending COUNT messages (default 1)\n"
+	        "  TCP: --window is messages unechoed per connection, --timeout MS the longest\n"
+	        "  time without progress (default 10000)\n",
 	        prog);
 }
 
@@ -243,6 +256,270 @@ client_worker(void *arg)
 	return 0;
 }
 
+/* ---- TCP client ---- */
+
+/* Byte OFF of connection FLOW's stream: what its echo must give back. */
+static uint8_t
+stream_byte(unsigned flow, uint64_t off)
+{
+	return (uint8_t)(flow * 7u + off * 13u + (off >> 8) + (off >> 19));
+}
+
+struct tcp_flow {
+	int fd; /* -1 once done */
+	unsigned id;
+	uint64_t msgs;     /* messages started */
+	uint64_t msg_left; /* bytes of the current message still to send */
+	uint64_t sent;     /* bytes sent */
+	uint64_t echoed;   /* bytes back and checked */
+	uint64_t *ends;    /* ring of --window: where the unechoed messages end */
+	unsigned head, n_ends;
+	uint32_t watching;
+	bool shut; /* everything sent, write side shut down */
+};
+
+/* Connect to SIN, retrying while the server refuses or does not answer,
+ * for WAIT_MS at most. The connected socket, or -1. */
+static int
+tcp_connect(const struct client *c, const struct sockaddr_in *sin, int ep)
+{
+	uint64_t t0 = now_ms();
+	int err = ETIMEDOUT;
+
+	while (!ph_stopping() && now_ms() - t0 <= c->wait_ms) {
+		int fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		struct epoll_event e = {.events = EPOLLOUT};
+		uint64_t t;
+
+		if (fd < 0)
+			return -1;
+		if (ph_connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) == 0)
+			return fd;
+		err = errno;
+		if (err == EINPROGRESS && ph_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) == 0) {
+			/* Connected or failed: EPOLLOUT, then SO_ERROR says which. */
+			socklen_t len = sizeof(err);
+
+			while (now_ms() - t0 <= c->wait_ms && ph_epoll_wait(ep, &e, 1, 100) == 0)
+				;
+			ph_epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+			if (ph_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+				err = errno;
+			else if (err == 0 && (e.events & EPOLLOUT))
+				return fd;
+			else if (err == 0)
+				err = ETIMEDOUT;
+		}
+		ph_close(fd);
+		/* The server may not be up yet: try again in a while. */
+		for (t = now_ms(); now_ms() - t < 200 && !ph_stopping();)
+			ph_poll();
+	}
+	errno = err;
+	return -1;
+}
+
+static void
+tcp_flow_end(struct client *c, struct tcp_flow *f)
+{
+	c->lost += f->sent - (f->echoed < f->sent ? f->echoed : f->sent);
+	ph_close(f->fd);
+	f->fd = -1;
+}
+
+/* Read and check what came back. */
+static void
+tcp_flow_recv(struct client *c, struct tcp_flow *f, uint8_t *in, size_t size)
+{
+	for (int i = 0; i < 16 && f->fd >= 0; i++) {
+		ssize_t n = ph_recv(f->fd, in, size, 0);
+
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			/* The server's FIN: complete only after our own and every
+			 * byte back. */
+			if (n < 0 || !f->shut || f->echoed != f->sent) {
+				fprintf(stderr,
+				        "ph-echo: client: connection %u: %s after %" PRIu64
+				        " of %" PRIu64 " bytes\n",
+				        f->id, n < 0 ? strerror(errno) : "closed by the server",
+				        f->echoed, f->sent);
+				c->rc = 1;
+			}
+			tcp_flow_end(c, f);
+			return;
+		}
+		for (ssize_t k = 0; k < n; k++)
+			if (in[k] != stream_byte(f->id, f->echoed + (uint64_t)k))
+				c->bad++;
+		f->echoed += (uint64_t)n;
+		c->echoed += (uint64_t)n;
+		if (f->echoed > f->sent) /* more than was sent: corrupt */
+			c->bad += f->echoed - f->sent;
+		while (f->n_ends > 0 && f->ends[f->head] <= f->echoed) {
+			f->head = (f->head + 1) % c->window;
+			f->n_ends--;
+		}
+	}
+}
+
+/* Send while the window and the socket allow; shut down when all is sent. */
+static void
+tcp_flow_send(struct client *c, struct tcp_flow *f, uint8_t *out, size_t size)
+{
+	while (f->fd >= 0 && !f->shut) {
+		uint64_t k;
+		ssize_t n;
+
+		if (f->msg_left == 0) {
+			uint32_t len;
+
+			if (f->msgs == c->count) {
+				if (ph_shutdown(f->fd, SHUT_WR) < 0) {
+					fprintf(stderr, "ph-echo: client: shutdown: %s\n",
+					        strerror(errno));
+					c->rc = 1;
+					tcp_flow_end(c, f);
+					return;
+				}
+				f->shut = true;
+				return;
+			}
+			if (f->n_ends == c->window)
+				return;
+			len = c->min +
+			      (c->max > c->min ? arc4random_uniform(c->max - c->min + 1) : 0);
+			if (len == 0)
+				len = 1; /* an empty message would never be echoed */
+			f->msgs++;
+			c->sent++;
+			f->msg_left = len;
+			f->ends[(f->head + f->n_ends++) % c->window] = f->sent + len;
+		}
+		k = f->msg_left < size ? f->msg_left : size;
+		for (uint64_t i = 0; i < k; i++)
+			out[i] = stream_byte(f->id, f->sent + i);
+		n = ph_send(f->fd, out, k, 0);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return;
+			fprintf(stderr, "ph-echo: client: connection %u: send: %s\n", f->id,
+			        strerror(errno));
+			c->rc = 1;
+			tcp_flow_end(c, f);
+			return;
+		}
+		f->sent += (uint64_t)n;
+		f->msg_left -= (uint64_t)n;
+		c->sent_bytes += (uint64_t)n;
+	}
+}
+
+/* EPOLLOUT only while there is something the window lets us send. */
+static void
+tcp_flow_watch(const struct client *c, struct tcp_flow *f, int ep)
+{
+	uint32_t want = EPOLLIN;
+	struct epoll_event e;
+
+	if (f->fd < 0)
+		return;
+	if (!f->shut && (f->msg_left > 0 || f->n_ends < c->window || f->msgs == c->count))
+		want |= EPOLLOUT;
+	if (want == f->watching)
+		return;
+	e = (struct epoll_event){.events = want, .data.u32 = f->id};
+	if (ph_epoll_ctl(ep, EPOLL_CTL_MOD, f->fd, &e) == 0)
+		f->watching = want;
+}
+
+static int
+tcp_client_worker(void *arg)
+{
+	struct client *c = arg;
+	struct sockaddr_in sin = {
+	        .sin_family = AF_INET,
+	        .sin_port = htons(c->port),
+	        .sin_addr.s_addr = htonl(c->ip),
+	};
+	static uint8_t out[65536], in[65536];
+	struct tcp_flow *flows;
+	uint64_t t0, last, moved = 0;
+	unsigned open = 0;
+	int ep;
+
+	/* Only the first worker is the client; the others keep polling. */
+	if (ph_lcore_index() != (ph_lcore_count() == 1 ? 0 : 1))
+		return 0;
+	flows = calloc(c->conns, sizeof(*flows));
+	ep = ph_epoll_create1(0);
+	if (flows == NULL || ep < 0) {
+		fprintf(stderr, "ph-echo: client: %s\n", strerror(errno));
+		c->rc = 1;
+		free(flows);
+		ph_stop();
+		return 1;
+	}
+	/* Every flow not connected yet has no descriptor (0 is a valid one). */
+	for (unsigned i = 0; i < c->conns; i++)
+		flows[i] = (struct tcp_flow){.fd = -1, .id = i, .watching = EPOLLIN | EPOLLOUT};
+	for (unsigned i = 0; i < c->conns; i++) {
+		struct tcp_flow *f = &flows[i];
+		struct epoll_event e = {.events = EPOLLIN | EPOLLOUT, .data.u32 = i};
+
+		f->ends = calloc(c->window, sizeof(*f->ends));
+		if (f->ends == NULL || (f->fd = tcp_connect(c, &sin, ep)) < 0 ||
+		    ph_epoll_ctl(ep, EPOLL_CTL_ADD, f->fd, &e) < 0) {
+			fprintf(stderr, "ph-echo: client: connection %u to %s:%u: %s\n", i,
+			        inet_ntoa(sin.sin_addr), c->port, strerror(errno));
+			c->rc = 1;
+			break;
+		}
+		open++;
+	}
+	if (c->rc == 0) {
+		printf("ph-echo: client: %u tcp connections up\n", c->conns);
+		fflush(stdout);
+	}
+	t0 = last = now_ms();
+	while (c->rc == 0 && open > 0) {
+		struct epoll_event ev[64];
+		int n = ph_epoll_wait(ep, ev, 64, 100);
+		uint64_t before = c->sent_bytes + c->echoed;
+
+		if (n < 0)
+			break; /* stopped */
+		for (int i = 0; i < n; i++) {
+			struct tcp_flow *f = &flows[ev[i].data.u32];
+
+			/* Echoes first: they open the window for more. */
+			tcp_flow_recv(c, f, in, sizeof(in));
+			tcp_flow_send(c, f, out, sizeof(out));
+			tcp_flow_watch(c, f, ep);
+			if (f->fd < 0)
+				open--;
+		}
+		moved = c->sent_bytes + c->echoed - before;
+		if (moved > 0) {
+			last = now_ms();
+		} else if (now_ms() - last > c->timeout_ms) {
+			fprintf(stderr, "ph-echo: client: no progress for %u ms\n", c->timeout_ms);
+			c->rc = 1;
+		}
+	}
+	c->elapsed_ms = now_ms() - t0;
+	for (unsigned i = 0; i < c->conns; i++) {
+		if (flows[i].fd >= 0)
+			tcp_flow_end(c, &flows[i]);
+		free(flows[i].ends);
+	}
+	free(flows);
+	ph_close(ep);
+	ph_stop();
+	return 0;
+}
+
 static int
 parse_ctx(const char *s)
 {
@@ -268,6 +545,8 @@ main(int argc, char **argv)
 	        {"wait", required_argument, NULL, 'W'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"rcvbuf", required_argument, NULL, 'R'},
+	        {"tcp", no_argument, NULL, 'T'},
+	        {"conns", required_argument, NULL, 'N'},
 	        {NULL, 0, NULL, 0},
 	};
 	static struct echo_config cfg;
@@ -275,8 +554,9 @@ main(int argc, char **argv)
 	                    .min = 1,
 	                    .max = 1400,
 	                    .window = 16,
-	                    .timeout_ms = 1000,
-	                    .wait_ms = 10000};
+	                    .timeout_ms = 0,
+	                    .wait_ms = 10000,
+	                    .conns = 1};
 	const char *ctx_name = NULL, *client = NULL;
 	uint32_t ip = 0;
 	uint16_t port = 7;
@@ -319,6 +599,12 @@ main(int argc, char **argv)
 		case 'R':
 			cfg.rcvbuf = atoi(optarg);
 			break;
+		case 'T':
+			cl.tcp = true;
+			break;
+		case 'N':
+			cl.conns = (unsigned)atoi(optarg);
+			break;
 		case 'K':
 			client = optarg;
 			break;
@@ -348,8 +634,12 @@ main(int argc, char **argv)
 			goto bad;
 		}
 	}
-	if (optind != argc || cl.max > 65507 || cl.min > cl.max || cl.window == 0)
+	if (optind != argc || (!cl.tcp && cl.max > 65507) || cl.min > cl.max || cl.window == 0 ||
+	    cl.conns == 0 || cl.conns > 1024)
 		goto bad;
+	/* TCP retransmits (RFC 6298: the first RTO is a second): wait longer. */
+	if (cl.timeout_ms == 0)
+		cl.timeout_ms = cl.tcp ? 10000 : 1000;
 	if (ctx_name != NULL) {
 		int ctx = parse_ctx(ctx_name);
 
@@ -373,20 +663,39 @@ main(int argc, char **argv)
 			goto bad;
 		cl.ip = ntohl(a.s_addr);
 		cl.port = (uint16_t)atoi(colon + 1);
-		rc = ph_run(client_worker, &cl);
-		printf("ph-echo: client: sent %" PRIu64 ", echoed intact %" PRIu64
-		       ", corrupted %" PRIu64 ", lost %" PRIu64 "\n",
-		       cl.sent, cl.echoed, cl.bad, cl.lost);
-		rc = rc || cl.rc || cl.bad || cl.lost || cl.echoed != cl.count;
+		if (cl.tcp) {
+			rc = ph_run(tcp_client_worker, &cl);
+			printf("ph-echo: client: tcp: %u connections, sent %" PRIu64
+			       " messages (%" PRIu64 " bytes), echoed %" PRIu64
+			       " bytes, corrupted %" PRIu64 ", lost %" PRIu64 ", %" PRIu64
+			       " ms, %.1f Mbit/s\n",
+			       cl.conns, cl.sent, cl.sent_bytes, cl.echoed, cl.bad, cl.lost,
+			       cl.elapsed_ms,
+			       cl.elapsed_ms
+			               ? (double)cl.echoed * 8 / 1000.0 / (double)cl.elapsed_ms
+			               : 0.0);
+			rc = rc || cl.rc || cl.bad || cl.lost || cl.echoed != cl.sent_bytes ||
+			     cl.sent != cl.count * cl.conns;
+		} else {
+			rc = ph_run(client_worker, &cl);
+			printf("ph-echo: client: sent %" PRIu64 ", echoed intact %" PRIu64
+			       ", corrupted %" PRIu64 ", lost %" PRIu64 "\n",
+			       cl.sent, cl.echoed, cl.bad, cl.lost);
+			rc = rc || cl.rc || cl.bad || cl.lost || cl.echoed != cl.count;
+		}
 	} else {
 		cfg.n_listen = 1;
+		cfg.listen[0].proto = cl.tcp ? IPPROTO_TCP : IPPROTO_UDP;
 		cfg.listen[0].ip = ip;
 		cfg.listen[0].port = port;
 		cfg.listen[0].ctx = ph_ctx_get();
 		snprintf(cfg.listen[0].name, sizeof(cfg.listen[0].name), "ph-echo");
-		printf("ph-echo: %s on udp port %u, context %d, %u worker lcores, %s\n",
-		       cfg.listen[0].discard ? "discard" : "echo", port, ph_ctx_get(),
-		       ph_worker_count(), cfg.copy ? "copying" : "zero-copy");
+		printf("ph-echo: %s on %s port %u, context %d, %u worker lcores, %s\n",
+		       cfg.listen[0].discard ? "discard" : "echo", cl.tcp ? "tcp" : "udp", port,
+		       ph_ctx_get(), ph_worker_count(),
+		       cl.tcp     ? "copying"
+		       : cfg.copy ? "copying"
+		                  : "zero-copy");
 		fflush(stdout);
 		rc = ph_run(echo_service_worker, &cfg);
 	}

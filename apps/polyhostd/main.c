@@ -6,10 +6,15 @@
  * prints its counters and exits 0, or 1 when a packet buffer went missing,
  * 2 when the configuration is wrong.
  *
+ * The services (echo and discard over UDP and TCP, http) are the code of
+ * apps/common that ph-echo and ph-httpd run: every worker lcore runs one
+ * loop serving all of them, with one socket per listen address.
+ *
  * It starts through the public API like any application; only the summary it
  * prints reads the host's internals.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 
 #include "api/api.h"
 #include "common/echo_service.h"
+#include "common/http_service.h"
 #include "conf/conf.h"
 #include "core/host.h"
 #include "polyhost/polyhost.h"
@@ -41,8 +47,16 @@ print_ip(uint32_t ip)
 	printf("%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
+/* Every [service] of the configuration, as the workers serve them. */
+struct services {
+	struct echo_config echo;
+	struct http_config http;
+	struct http_site sites[PH_CONF_MAX_SERVICES]; /* one per http service */
+	unsigned n_sites;
+};
+
 static void
-print_summary(const struct ph_host *h, const struct echo_config *svc)
+print_summary(const struct ph_host *h, const struct services *svc)
 {
 	for (uint16_t i = 0; i < h->n_ifaces; i++) {
 		const struct ph_iface *ifc = &h->ifaces[i];
@@ -56,42 +70,123 @@ print_summary(const struct ph_host *h, const struct echo_config *svc)
 		}
 		printf("\n");
 	}
-	for (unsigned i = 0; i < svc->n_listen; i++) {
-		const struct echo_listen *l = &svc->listen[i];
+	for (unsigned i = 0; i < svc->echo.n_listen; i++) {
+		const struct echo_listen *l = &svc->echo.listen[i];
 
-		printf("polyhostd: service %s: %s on udp:", l->name,
-		       l->discard ? "discard" : "echo");
+		printf("polyhostd: service %s: %s on %s:", l->name, l->discard ? "discard" : "echo",
+		       l->proto == IPPROTO_TCP ? "tcp" : "udp");
 		print_ip(l->ip);
 		printf(":%u, context %s\n", l->port, h->ctxs[l->ctx]->name);
+	}
+	for (unsigned i = 0; i < svc->http.n_listen; i++) {
+		const struct http_listen *l = &svc->http.listen[i];
+
+		printf("polyhostd: service %s: http on tcp:", l->name);
+		print_ip(l->ip);
+		printf(":%u, context %s, root %s (%zu files), body size %" PRIu64 "\n", l->port,
+		       h->ctxs[l->ctx]->name, l->site->root[0] != '\0' ? l->site->root : "none",
+		       l->site->n_files, l->site->body_size);
 	}
 	printf("polyhostd: ready: pid %d, %u lcores (%u workers), telemetry prefix %s\n",
 	       (int)getpid(), h->n_lcores, h->n_workers, h->conf->file_prefix);
 	fflush(stdout);
 }
 
-/* Every listen address of every [service] section, for the echo workers. */
-static void
-services_from_conf(const struct ph_conf *conf, struct echo_config *svc)
+/* Every listen address of every [service] section, for the workers; the
+ * files of the http services are indexed here, before the workers start.
+ * 0, or -1 with the reason printed. */
+static int
+services_from_conf(const struct ph_conf *conf, struct services *svc)
 {
 	for (unsigned i = 0; i < conf->n_services; i++) {
 		const struct ph_conf_service *s = &conf->services[i];
+		bool http = strcmp(s->type, "http") == 0;
+		struct http_site *site = NULL;
 
-		for (unsigned k = 0; k < s->n_listen && svc->n_listen < ECHO_MAX_LISTEN; k++) {
-			struct echo_listen *l = &svc->listen[svc->n_listen++];
+		if (http) {
+			char err[512];
 
-			l->ip = s->listen[k].ip;
-			l->port = s->listen[k].port;
-			l->ctx = conf->ctxs[s->ctx].id;
-			l->discard = strcmp(s->type, "discard") == 0;
-			strlcpy(l->name, s->name, sizeof(l->name));
+			site = &svc->sites[svc->n_sites];
+			if (http_site_load(site, s->root, s->body_size, err, sizeof(err)) < 0) {
+				fprintf(stderr, "polyhostd: service %s: %s\n", s->name, err);
+				return -1;
+			}
+			svc->n_sites++;
+		}
+		for (unsigned k = 0; k < s->n_listen; k++) {
+			const struct ph_conf_listen *cl = &s->listen[k];
+
+			if (http && svc->http.n_listen < HTTP_MAX_LISTEN) {
+				struct http_listen *l = &svc->http.listen[svc->http.n_listen++];
+
+				*l = (struct http_listen){.ip = cl->ip,
+				                          .port = cl->port,
+				                          .ctx = conf->ctxs[s->ctx].id,
+				                          .site = site};
+				strlcpy(l->name, s->name, sizeof(l->name));
+			} else if (!http && svc->echo.n_listen < ECHO_MAX_LISTEN) {
+				struct echo_listen *l = &svc->echo.listen[svc->echo.n_listen++];
+
+				*l = (struct echo_listen){.proto = cl->proto,
+				                          .ip = cl->ip,
+				                          .port = cl->port,
+				                          .ctx = conf->ctxs[s->ctx].id,
+				                          .discard =
+				                                  strcmp(s->type, "discard") == 0};
+				strlcpy(l->name, s->name, sizeof(l->name));
+			} else {
+				fprintf(stderr,
+				        "polyhostd: service %s: too many listen addresses\n",
+				        s->name);
+				return -1;
+			}
 		}
 	}
+	return 0;
+}
+
+static void
+services_free(struct services *svc)
+{
+	for (unsigned i = 0; i < svc->n_sites; i++)
+		http_site_free(&svc->sites[i]);
+	svc->n_sites = 0;
+}
+
+/* The ph_run() function: every service on this worker lcore, one loop. */
+static int
+services_worker(void *arg)
+{
+	const struct services *svc = arg;
+	struct echo_worker *ew = NULL;
+	struct http_worker *hw = NULL;
+	int ep = ph_epoll_create1(0);
+
+	if (ep < 0) {
+		fprintf(stderr, "polyhostd: lcore %d: epoll: %s\n", ph_lcore_index(),
+		        strerror(errno));
+		ph_stop();
+		return 1;
+	}
+	if ((svc->echo.n_listen > 0 && (ew = echo_worker_start(&svc->echo, ep)) == NULL) ||
+	    (svc->http.n_listen > 0 && (hw = http_worker_start(&svc->http, ep)) == NULL)) {
+		echo_worker_stop(ew);
+		ph_close(ep);
+		ph_stop();
+		return 1;
+	}
+	/* Only http has timers. */
+	svc_loop(ep, hw != NULL ? http_worker_tick : NULL, hw);
+	echo_worker_stop(ew);
+	http_worker_stop(hw);
+	ph_close(ep);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct echo_config svc;
+	static struct services svc;
 	int used, rc;
 
 	for (int i = 1; i < argc; i++)
@@ -114,10 +209,15 @@ main(int argc, char **argv)
 		ph_fini(NULL);
 		return 2;
 	}
-	services_from_conf(api_host->conf, &svc);
+	if (services_from_conf(api_host->conf, &svc) < 0) {
+		services_free(&svc);
+		ph_fini(NULL);
+		return 1;
+	}
 	print_summary(api_host, &svc);
-	rc = ph_run(svc.n_listen > 0 ? echo_service_worker : NULL, &svc);
+	rc = ph_run(svc.echo.n_listen + svc.http.n_listen > 0 ? services_worker : NULL, &svc);
 	printf("polyhostd: stopping\n");
+	services_free(&svc);
 	if (ph_fini(stdout) < 0)
 		return 1;
 	return rc != 0 ? 1 : 0;

@@ -13,9 +13,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include <bsd/string.h>
 #include <rte_cfgfile.h>
@@ -524,6 +527,125 @@ parse_host(struct parser *p, unsigned sec)
 	return rc;
 }
 
+static int
+get_bool(struct parser *p, const struct entries *en, int i, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	const char *v = en->e[i].value;
+
+	for (size_t j = 0; j < sizeof(yes) / sizeof(yes[0]); j++) {
+		if (strcasecmp(v, yes[j]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[j]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return perr(p, en->line[i], en->e[i].name, "'%s' is not yes or no", v);
+}
+
+/*
+ * [tcp]: the numeric keys, each a uint32_t field of struct ph_conf_tcp named
+ * like the key, with the range it may take.
+ */
+static const struct tcp_key {
+	const char *name;
+	size_t off;
+	uint32_t min, max;
+} tcp_keys[] = {
+#define TCP_KEY(f, lo, hi)                                                                         \
+	{                                                                                          \
+#f, offsetof(struct ph_conf_tcp, f), lo, hi                                        \
+	}
+        TCP_KEY(msl_ms, 100, 600000),
+        TCP_KEY(rto_init_ms, 10, 60000),
+        TCP_KEY(rto_min_ms, 1, 60000),
+        /* RFC 6298 2.5 allows a ceiling of 60 s or more; lower ones are
+         * accepted for tests on a lossy path. */
+        TCP_KEY(rto_max_ms, 1000, 3600000),
+        /* RFC 9293 3.8.6.3 (RFC 1122 4.2.3.2): the delay MUST be under 0.5 s. */
+        TCP_KEY(delack_ms, 1, 499),
+        /* A window scale of 14 (RFC 7323 2.3) reaches 1 GiB. */
+        TCP_KEY(rmem, 4096, 1u << 30),
+        TCP_KEY(wmem, 4096, 1u << 30),
+        TCP_KEY(max_backlog, 1, 65535),
+        TCP_KEY(syn_retries, 1, 127),
+        TCP_KEY(synack_retries, 1, 127),
+        TCP_KEY(retries, 1, 255),
+        /* Linux's limits for TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT. */
+        TCP_KEY(keepidle_s, 1, 32767),
+        TCP_KEY(keepintvl_s, 1, 32767),
+        TCP_KEY(keepcnt, 1, 127),
+        TCP_KEY(max_conns, 16, 1u << 24),
+#undef TCP_KEY
+};
+
+/* The line of KEY in the section, or 0 when the key is not given. */
+static int
+entries_line(const struct entries *en, const char *key)
+{
+	for (int i = 0; i < en->n; i++)
+		if (strcmp(en->e[i].name, key) == 0)
+			return en->line[i];
+	return 0;
+}
+
+static int
+parse_tcp(struct parser *p, unsigned sec)
+{
+	static const char *const keys[] = {
+	        "msl_ms",     "rto_init_ms",    "rto_min_ms",  "rto_max_ms",  "delack_ms",
+	        "rmem",       "wmem",           "max_backlog", "syn_retries", "synack_retries",
+	        "retries",    "keepidle_s",     "keepintvl_s", "keepcnt",     "max_conns",
+	        "timestamps", "window_scaling", "sack",        "cc",          NULL};
+	struct ph_conf_tcp *t = &p->c->tcp;
+	struct entries en;
+	int rc, l_min, l_init, l_max;
+
+	if ((rc = entries_load(p, sec, &en)) == 0)
+		rc = entries_check(p, &en, keys, NULL);
+	for (int i = 0; rc == 0 && i < en.n; i++) {
+		const char *k = en.e[i].name, *v = en.e[i].value;
+
+		if (strcmp(k, "timestamps") == 0) {
+			rc = get_bool(p, &en, i, &t->timestamps);
+		} else if (strcmp(k, "window_scaling") == 0) {
+			rc = get_bool(p, &en, i, &t->window_scaling);
+		} else if (strcmp(k, "sack") == 0) {
+			rc = get_bool(p, &en, i, &t->sack);
+		} else if (strcmp(k, "cc") == 0) {
+			/* The one algorithm there is (RFC 5681, RFC 6582). */
+			if (strcmp(v, "newreno") != 0)
+				rc = perr(p, en.line[i], k,
+				          "'%s' is not a congestion control (newreno)", v);
+		} else {
+			for (size_t j = 0; j < sizeof(tcp_keys) / sizeof(tcp_keys[0]); j++) {
+				const struct tcp_key *tk = &tcp_keys[j];
+
+				if (strcmp(k, tk->name) == 0)
+					rc = get_u32(p, &en, i, tk->min, tk->max,
+					             (uint32_t *)((char *)t + tk->off));
+			}
+		}
+	}
+	/* The timeouts must nest, whichever of them the file gives: an error
+	 * names the given key (the other one is its default). */
+	l_min = entries_line(&en, "rto_min_ms");
+	l_init = entries_line(&en, "rto_init_ms");
+	l_max = entries_line(&en, "rto_max_ms");
+	if (rc == 0 && t->rto_min_ms > t->rto_init_ms)
+		rc = perr(p, l_min ? l_min : l_init, l_min ? "rto_min_ms" : "rto_init_ms",
+		          "rto_min_ms %u is above rto_init_ms %u", t->rto_min_ms, t->rto_init_ms);
+	if (rc == 0 && t->rto_init_ms > t->rto_max_ms)
+		rc = perr(p, l_init ? l_init : l_max, l_init ? "rto_init_ms" : "rto_max_ms",
+		          "rto_init_ms %u is above rto_max_ms %u", t->rto_init_ms, t->rto_max_ms);
+	entries_free(&en);
+	return rc;
+}
+
 /* "198.18.0.2/24": a unicast address of this host and its subnet. */
 static int
 parse_addr(struct parser *p, const struct entries *en, int i, struct ph_conf_iface *ifc)
@@ -874,7 +996,17 @@ check_addrs(struct parser *p)
 	return 0;
 }
 
-/* "udp:198.18.0.2:7": the address is 0.0.0.0 or one of the context's. */
+/* Two listen addresses overlap when a segment or datagram could match both. */
+static bool
+listen_overlap(const struct ph_conf_service *a, const struct ph_conf_listen *x,
+               const struct ph_conf_service *b, const struct ph_conf_listen *y)
+{
+	return a->ctx == b->ctx && x->proto == y->proto && x->port == y->port &&
+	       (x->ip == y->ip || x->ip == 0 || y->ip == 0);
+}
+
+/* "udp:198.18.0.2:7", "tcp:0.0.0.0:80": the address is 0.0.0.0 or one of the
+ * context's, and no other listen address of any service overlaps it. */
 static int
 parse_listen_one(struct parser *p, int line, char *spec, struct ph_conf_service *svc)
 {
@@ -892,9 +1024,9 @@ parse_listen_one(struct parser *p, int line, char *spec, struct ph_conf_service 
 	if (strcmp(spec, "udp") == 0)
 		l->proto = IPPROTO_UDP;
 	else if (strcmp(spec, "tcp") == 0)
-		return perr(p, line, "listen", "tcp: this build serves UDP only");
+		l->proto = IPPROTO_TCP;
 	else
-		return perr(p, line, "listen", "protocol '%s' is not udp", spec);
+		return perr(p, line, "listen", "protocol '%s' is not udp or tcp", spec);
 	if (ph_parse_ipv4(addr, &l->ip) < 0)
 		return perr(p, line, "listen", "'%s' is not an IPv4 address", addr);
 	if (ph_parse_u32(port, 1, 65535, &v) < 0)
@@ -914,18 +1046,56 @@ parse_listen_one(struct parser *p, int line, char *spec, struct ph_conf_service 
 			            "%s is not an address of context '%s' (or use 0.0.0.0)", addr,
 			            p->c->ctxs[svc->ctx].name);
 	}
+	/* Every worker binds each address with SO_REUSEPORT, so the stack would
+	 * not refuse an overlap: two services would share the traffic at random. */
+	for (unsigned i = 0; i < p->c->n_services; i++) {
+		const struct ph_conf_service *o = &p->c->services[i];
+		for (unsigned k = 0; k < o->n_listen; k++) {
+			const struct ph_conf_listen *x = &o->listen[k];
+			struct in_addr in = {.s_addr = htonl(x->ip)};
+			char ip[INET_ADDRSTRLEN];
+
+			if (listen_overlap(svc, l, o, x))
+				return perr(p, line, "listen",
+				            "%s:%s:%s overlaps %s:%s:%u of [service %s]", spec,
+				            addr, port, spec,
+				            inet_ntop(AF_INET, &in, ip, sizeof(ip)), x->port,
+				            o->name);
+		}
+	}
 	svc->n_listen++;
 	return 0;
 }
 
+/* strtoull for the 64-bit sizes: decimal (or 0x hex), nothing after it. */
+static int
+get_u64(struct parser *p, const struct entries *en, int i, uint64_t max, uint64_t *out)
+{
+	const char *s = en->e[i].value;
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = (*s >= '0' && *s <= '9') ? strtoull(s, &end, 0) : 0;
+	if (*s < '0' || *s > '9' || errno != 0 || *end != '\0' || v > max)
+		return perr(p, en->line[i], en->e[i].name, "'%s' is not a number in 0..%llu", s,
+		            (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+/* Generated bodies up to 1 TiB: enough for any benchmark, and small enough
+ * that the digits of Content-Length never matter. */
+#define SERVICE_BODY_MAX (1ull << 40)
+
 static int
 parse_service(struct parser *p, unsigned sec, const char *name)
 {
-	static const char *const keys[] = {"type", "listen", "context", NULL};
+	static const char *const keys[] = {"type", "listen", "context", "root", "body_size", NULL};
 	static const char *const rep[] = {"listen", NULL};
 	struct ph_conf_service *svc;
 	struct entries en;
-	int rc, listen_i = -1;
+	int rc, listen_i = -1, root_i = -1, body_i = -1;
 
 	if (strlen(name) >= PH_NAME_LEN)
 		return perr(p, p->secs[sec].line, NULL, "service name '%s' longer than %d", name,
@@ -950,11 +1120,34 @@ parse_service(struct parser *p, unsigned sec, const char *name)
 			else
 				svc->ctx = (unsigned)c;
 		} else if (strcmp(k, "type") == 0) {
-			if (strcmp(v, "echo") != 0 && strcmp(v, "discard") != 0)
+			if (strcmp(v, "echo") != 0 && strcmp(v, "discard") != 0 &&
+			    strcmp(v, "http") != 0)
 				rc = perr(p, en.line[i], k,
-				          "'%s' is not a service type (echo, discard)", v);
+				          "'%s' is not a service type (echo, discard, http)", v);
 			strlcpy(svc->type, v, sizeof(svc->type));
+		} else if (strcmp(k, "root") == 0) {
+			struct stat st;
+
+			root_i = i;
+			if (strlcpy(svc->root, v, sizeof(svc->root)) >= sizeof(svc->root))
+				rc = perr(p, en.line[i], k, "longer than %zu characters",
+				          sizeof(svc->root) - 1);
+			else if (stat(v, &st) < 0)
+				rc = perr(p, en.line[i], k, "'%s': %s", v, strerror(errno));
+			else if (!S_ISDIR(st.st_mode))
+				rc = perr(p, en.line[i], k, "'%s' is not a directory", v);
+		} else if (strcmp(k, "body_size") == 0) {
+			body_i = i;
+			rc = get_u64(p, &en, i, SERVICE_BODY_MAX, &svc->body_size);
 		}
+	}
+	if (rc == 0 && svc->type[0] == '\0')
+		rc = perr(p, svc->line, "type", "missing in [service %s] (echo, discard, http)",
+		          name);
+	if (rc == 0 && strcmp(svc->type, "http") != 0 && (root_i >= 0 || body_i >= 0)) {
+		int i = root_i >= 0 ? root_i : body_i;
+
+		rc = perr(p, en.line[i], en.e[i].name, "only for type = http, not %s", svc->type);
 	}
 	for (int i = 0; rc == 0 && i < en.n; i++) {
 		char list[512], *save = NULL;
@@ -964,13 +1157,17 @@ parse_service(struct parser *p, unsigned sec, const char *name)
 		listen_i = i;
 		strlcpy(list, en.e[i].value, sizeof(list));
 		for (char *t = strtok_r(list, ", \t", &save); rc == 0 && t != NULL;
-		     t = strtok_r(NULL, ", \t", &save))
+		     t = strtok_r(NULL, ", \t", &save)) {
 			rc = parse_listen_one(p, en.line[i], t, svc);
+			/* HTTP runs over TCP only (RFC 9112 2). */
+			if (rc == 0 && strcmp(svc->type, "http") == 0 &&
+			    svc->listen[svc->n_listen - 1].proto != IPPROTO_TCP)
+				rc = perr(p, en.line[i], "listen",
+				          "http is served over tcp, not udp (tcp:ADDRESS:PORT)");
+		}
 	}
-	if (rc == 0 && svc->type[0] == '\0')
-		rc = perr(p, svc->line, "type", "missing in [service %s] (echo, discard)", name);
 	if (rc == 0 && listen_i < 0)
-		rc = perr(p, svc->line, "listen", "missing in [service %s] (udp:ADDRESS:PORT)",
+		rc = perr(p, svc->line, "listen", "missing in [service %s] (PROTO:ADDRESS:PORT)",
 		          name);
 	entries_free(&en);
 	return rc;
@@ -1055,6 +1252,8 @@ conf_parse(struct parser *p)
 			rc = parse_eal(p, s);
 		else if (strcmp(name, "host") == 0)
 			rc = parse_host(p, s);
+		else if (strcmp(name, "tcp") == 0)
+			rc = parse_tcp(p, s);
 		else if (section_kind(name, "context", &rest) && rest != NULL)
 			rc = parse_ctx_header(p, s, rest);
 		else if ((section_kind(name, "port", &rest) || section_kind(name, "vlan", &rest)) &&
@@ -1063,10 +1262,11 @@ conf_parse(struct parser *p)
 		else if (section_kind(name, "service", &rest) && rest != NULL)
 			rc = 0;
 		else
-			rc = perr(p, p->secs[s].line, NULL,
-			          "unknown section [%s] (expected [eal], [host], [port NAME], "
-			          "[vlan NAME], [context NAME], [service NAME])",
-			          name);
+			rc = perr(
+			        p, p->secs[s].line, NULL,
+			        "unknown section [%s] (expected [eal], [host], [tcp], [port NAME], "
+			        "[vlan NAME], [context NAME], [service NAME])",
+			        name);
 		if (rc != 0)
 			return rc;
 	}

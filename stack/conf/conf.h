@@ -133,6 +133,8 @@ struct ph_conf_service {
 	unsigned ctx;  /* index in ph_conf.ctxs */
 	struct ph_conf_listen listen[PH_CONF_MAX_LISTEN];
 	unsigned n_listen;
+	char root[256];     /* http: directory whose files are served; "" for none */
+	uint64_t body_size; /* http: size of the generated body at "/"; 0 for none */
 	int line;
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The configuration loader: the shipped demo loads, and every mistake is
- * reported as FILE:LINE: key 'K': what, with the right line and key.
+ * reported as FILE:LINE: key 'K': what, with the right line and key. Also
+ * [tcp] (defaults, every key, ranges) and [service] sections with TCP
+ * listen addresses and the http type's keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -119,6 +122,219 @@ errors_name_file_line_key(void **state)
 	expect_error("[vlan v1]\nport = p0\nid = 4095\n", 9, "id", "");
 }
 
+/* Without a [tcp] section: the defaults conf.h documents. */
+static void
+tcp_defaults(void **state)
+{
+	char err[512] = "";
+	struct ph_conf *c = load(base, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->tcp.msl_ms, 30000);
+	assert_int_equal(c->tcp.rto_init_ms, 1000);
+	assert_int_equal(c->tcp.rto_min_ms, 200);
+	assert_int_equal(c->tcp.rto_max_ms, 120000);
+	assert_int_equal(c->tcp.delack_ms, 40);
+	assert_int_equal(c->tcp.rmem, 262144);
+	assert_int_equal(c->tcp.wmem, 262144);
+	assert_int_equal(c->tcp.max_backlog, 4096);
+	assert_int_equal(c->tcp.syn_retries, 6);
+	assert_int_equal(c->tcp.synack_retries, 5);
+	assert_int_equal(c->tcp.retries, 15);
+	assert_int_equal(c->tcp.keepidle_s, 7200);
+	assert_int_equal(c->tcp.keepintvl_s, 75);
+	assert_int_equal(c->tcp.keepcnt, 9);
+	assert_int_equal(c->tcp.max_conns, 65536);
+	assert_true(c->tcp.timestamps);
+	assert_true(c->tcp.window_scaling);
+	assert_true(c->tcp.sack);
+	assert_string_equal(c->tcp.cc, "newreno");
+	ph_conf_free(c);
+	unlink(path);
+}
+
+/* Every [tcp] key, given. */
+static void
+tcp_keys(void **state)
+{
+	char text[2048], err[512] = "";
+	struct ph_conf *c;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	         "%s[tcp]\n"
+	         "msl_ms = 1000\nrto_init_ms = 500\nrto_min_ms = 100\nrto_max_ms = 60000\n"
+	         "delack_ms = 10\nrmem = 1048576\nwmem = 65536\nmax_backlog = 128\n"
+	         "syn_retries = 3\nsynack_retries = 2\nretries = 8\nkeepidle_s = 60\n"
+	         "keepintvl_s = 5\nkeepcnt = 3\nmax_conns = 1000\ntimestamps = no\n"
+	         "window_scaling = off\nsack = false\ncc = newreno\n",
+	         base);
+	c = load(text, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->tcp.msl_ms, 1000);
+	assert_int_equal(c->tcp.rto_init_ms, 500);
+	assert_int_equal(c->tcp.rto_min_ms, 100);
+	assert_int_equal(c->tcp.rto_max_ms, 60000);
+	assert_int_equal(c->tcp.delack_ms, 10);
+	assert_int_equal(c->tcp.rmem, 1048576);
+	assert_int_equal(c->tcp.wmem, 65536);
+	assert_int_equal(c->tcp.max_backlog, 128);
+	assert_int_equal(c->tcp.syn_retries, 3);
+	assert_int_equal(c->tcp.synack_retries, 2);
+	assert_int_equal(c->tcp.retries, 8);
+	assert_int_equal(c->tcp.keepidle_s, 60);
+	assert_int_equal(c->tcp.keepintvl_s, 5);
+	assert_int_equal(c->tcp.keepcnt, 3);
+	assert_int_equal(c->tcp.max_conns, 1000);
+	assert_false(c->tcp.timestamps);
+	assert_false(c->tcp.window_scaling);
+	assert_false(c->tcp.sack);
+	assert_string_equal(c->tcp.cc, "newreno");
+	ph_conf_free(c);
+	unlink(path);
+
+	/* yes/on/true/1 and their opposites, any case. */
+	snprintf(text, sizeof(text), "%s[tcp]\ntimestamps = YES\nwindow_scaling = 1\nsack = On\n",
+	         base);
+	c = load(text, err, sizeof(err));
+	assert_non_null(c);
+	assert_true(c->tcp.timestamps && c->tcp.window_scaling && c->tcp.sack);
+	ph_conf_free(c);
+	unlink(path);
+}
+
+static void
+tcp_errors(void **state)
+{
+	(void)state;
+	/* Each numeric key below and above its range; line 8 is the key. */
+	expect_error("[tcp]\nmsl_ms = 99\n", 8, "msl_ms", "100..600000");
+	expect_error("[tcp]\nmsl_ms = 600001\n", 8, "msl_ms", "100..600000");
+	expect_error("[tcp]\nrto_init_ms = 9\n", 8, "rto_init_ms", "10..60000");
+	expect_error("[tcp]\nrto_min_ms = 0\n", 8, "rto_min_ms", "1..60000");
+	expect_error("[tcp]\nrto_max_ms = 999\n", 8, "rto_max_ms", "1000..3600000");
+	expect_error("[tcp]\ndelack_ms = 500\n", 8, "delack_ms", "1..499");
+	expect_error("[tcp]\ndelack_ms = 0\n", 8, "delack_ms", "1..499");
+	expect_error("[tcp]\nrmem = 4095\n", 8, "rmem", "4096..1073741824");
+	expect_error("[tcp]\nwmem = 1073741825\n", 8, "wmem", "4096..1073741824");
+	expect_error("[tcp]\nmax_backlog = 0\n", 8, "max_backlog", "1..65535");
+	expect_error("[tcp]\nsyn_retries = 128\n", 8, "syn_retries", "1..127");
+	expect_error("[tcp]\nsynack_retries = 0\n", 8, "synack_retries", "1..127");
+	expect_error("[tcp]\nretries = 256\n", 8, "retries", "1..255");
+	expect_error("[tcp]\nkeepidle_s = 32768\n", 8, "keepidle_s", "1..32767");
+	expect_error("[tcp]\nkeepintvl_s = 0\n", 8, "keepintvl_s", "1..32767");
+	expect_error("[tcp]\nkeepcnt = 128\n", 8, "keepcnt", "1..127");
+	expect_error("[tcp]\nmax_conns = 15\n", 8, "max_conns", "16..16777216");
+	expect_error("[tcp]\nmsl_ms = 30s\n", 8, "msl_ms", "not a number");
+	expect_error("[tcp]\nmsl_ms = -1\n", 8, "msl_ms", "not a number");
+	/* Booleans, the congestion control, unknown and repeated keys. */
+	expect_error("[tcp]\ntimestamps = maybe\n", 8, "timestamps", "'maybe' is not yes or no");
+	expect_error("[tcp]\nwindow_scaling = 2\n", 8, "window_scaling", "not yes or no");
+	expect_error("[tcp]\nsack = \"yes\"\n", 8, "sack", "not yes or no");
+	expect_error("[tcp]\ncc = cubic\n", 8, "cc",
+	             "'cubic' is not a congestion control (newreno)");
+	expect_error("[tcp]\nnodelay = yes\n", 8, "nodelay", "unknown key in [tcp]");
+	expect_error("[tcp]\nmsl_ms = 1000\nmsl_ms = 2000\n", 9, "msl_ms", "twice");
+	/* The retransmission timeouts must nest: the given key is named. */
+	expect_error("[tcp]\nrto_min_ms = 2000\n", 8, "rto_min_ms", "above rto_init_ms 1000");
+	expect_error("[tcp]\nrto_init_ms = 100\n", 8, "rto_init_ms", "rto_min_ms 200 is above");
+	expect_error("[tcp]\nrto_max_ms = 1000\nrto_init_ms = 3000\n", 9, "rto_init_ms",
+	             "above rto_max_ms 1000");
+	expect_error("[tcp]\nrto_max_ms = 1000\nrto_min_ms = 500\nrto_init_ms = 2000\n", 10,
+	             "rto_init_ms", "above rto_max_ms");
+	/* [tcp] takes no name, and appears once. */
+	expect_error("[tcp fast]\n", 7, NULL, "unknown section [tcp fast]");
+	expect_error("[tcp]\n[tcp]\n", 8, NULL, "appears twice");
+}
+
+/* [service] with TCP listen addresses and the http type. */
+static void
+services(void **state)
+{
+	char text[2048], err[512] = "";
+	struct ph_conf *c;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	         "%s[service echo]\ntype = echo\nlisten = tcp:198.18.0.2:7, udp:198.18.0.2:7\n"
+	         "[service web]\ntype = http\nlisten = tcp:0.0.0.0:80\nlisten = tcp:0.0.0.0:8080\n"
+	         "root = /tmp/\nbody_size = 1048576\n"
+	         "[service bench]\ntype = http\nlisten = tcp:198.18.0.2:81\nbody_size = 0x10\n"
+	         "[service sink]\ntype = discard\nlisten = tcp:0.0.0.0:9\n",
+	         base);
+	c = load(text, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_services, 4);
+	assert_string_equal(c->services[0].type, "echo");
+	assert_int_equal(c->services[0].n_listen, 2);
+	assert_int_equal(c->services[0].listen[0].proto, IPPROTO_TCP);
+	assert_int_equal(c->services[0].listen[0].ip, 0xc6120002);
+	assert_int_equal(c->services[0].listen[0].port, 7);
+	assert_int_equal(c->services[0].listen[1].proto, IPPROTO_UDP);
+	assert_string_equal(c->services[0].root, "");
+	assert_int_equal(c->services[0].body_size, 0);
+	assert_string_equal(c->services[1].type, "http");
+	assert_int_equal(c->services[1].n_listen, 2);
+	assert_int_equal(c->services[1].listen[1].port, 8080);
+	assert_string_equal(c->services[1].root, "/tmp/");
+	assert_int_equal(c->services[1].body_size, 1048576);
+	assert_string_equal(c->services[2].root, "");
+	assert_int_equal(c->services[2].body_size, 16);
+	assert_string_equal(c->services[3].type, "discard");
+	assert_int_equal(c->services[3].listen[0].proto, IPPROTO_TCP);
+	ph_conf_free(c);
+	unlink(path);
+}
+
+static void
+service_errors(void **state)
+{
+	(void)state;
+	expect_error("[service e]\ntype = chargen\nlisten = tcp:0.0.0.0:19\n", 8, "type",
+	             "'chargen' is not a service type (echo, discard, http)");
+	expect_error("[service e]\ntype = echo\nlisten = sctp:0.0.0.0:7\n", 9, "listen",
+	             "protocol 'sctp' is not udp or tcp");
+	expect_error("[service e]\ntype = echo\nlisten = tcp:198.18.0.3:7\n", 9, "listen",
+	             "198.18.0.3 is not an address of context 'default'");
+	expect_error("[service e]\ntype = echo\nlisten = tcp:0.0.0.0:0\n", 9, "listen",
+	             "port '0' is not in 1..65535");
+	/* http: TCP only, and its keys. */
+	expect_error("[service w]\ntype = http\nlisten = udp:0.0.0.0:80\n", 9, "listen",
+	             "http is served over tcp");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\nroot = /nonexistent-dir\n",
+	             10, "root", "'/nonexistent-dir': No such file or directory");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\nroot = /dev/null\n", 10,
+	             "root", "'/dev/null' is not a directory");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\nbody_size = 1M\n", 10,
+	             "body_size", "'1M' is not a number in 0..1099511627776");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\nbody_size = -5\n", 10,
+	             "body_size", "not a number");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\n"
+	             "body_size = 1099511627777\n",
+	             10, "body_size", "0..1099511627776");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\nroot = /tmp\nroot = /\n",
+	             11, "root", "twice");
+	expect_error("[service e]\ntype = echo\nlisten = tcp:0.0.0.0:7\nroot = /tmp\n", 10, "root",
+	             "only for type = http, not echo");
+	expect_error("[service e]\ntype = discard\nbody_size = 10\nlisten = tcp:0.0.0.0:9\n", 9,
+	             "body_size", "only for type = http, not discard");
+	expect_error("[service w]\ntype = http\nlisten = tcp:0.0.0.0:80\nport = 80\n", 10, "port",
+	             "unknown key in [service w]");
+	expect_error("[service w]\ntype = http\n", 7, "listen", "missing in [service w]");
+	/* Overlaps, in one service and across services: the same address and
+	 * port, or the wildcard over one of the context's addresses. */
+	expect_error("[service e]\ntype = echo\nlisten = tcp:0.0.0.0:7, tcp:198.18.0.2:7\n", 9,
+	             "listen", "tcp:198.18.0.2:7 overlaps tcp:0.0.0.0:7 of [service e]");
+	expect_error("[service e]\ntype = echo\nlisten = tcp:198.18.0.2:7\n"
+	             "[service w]\ntype = http\nlisten = tcp:0.0.0.0:7\n",
+	             12, "listen", "tcp:0.0.0.0:7 overlaps tcp:198.18.0.2:7 of [service e]");
+	expect_error("[service e]\ntype = echo\nlisten = udp:0.0.0.0:7\nlisten = udp:0.0.0.0:7\n",
+	             10, "listen", "overlaps");
+}
+
 static void
 missing_file(void **state)
 {
@@ -155,6 +371,11 @@ main(void)
 	        cmocka_unit_test(demo_loads),
 	        cmocka_unit_test(minimal_and_defaults),
 	        cmocka_unit_test(errors_name_file_line_key),
+	        cmocka_unit_test(tcp_defaults),
+	        cmocka_unit_test(tcp_keys),
+	        cmocka_unit_test(tcp_errors),
+	        cmocka_unit_test(services),
+	        cmocka_unit_test(service_errors),
 	        cmocka_unit_test(missing_file),
 	        cmocka_unit_test(address_parsers),
 	};
