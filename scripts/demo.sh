@@ -1,7 +1,8 @@
 #!/bin/bash
 # `make run`: polyhostd with config/demo.ini on a net_tap port inside a network
 # namespace made for the demo; the Linux kernel in that namespace is the peer
-# (ARP, ping, fragmented ping, the UDP echo service with socat), phctl reports what the host saw, then SIGTERM,
+# (ARP, ping, fragmented ping, the UDP and TCP echo services with socat, the
+# HTTP service with curl), phctl reports what the host saw, then SIGTERM,
 # the shutdown counters, and the namespace is removed.
 # Usage: demo.sh BUILD_DIR
 set -u
@@ -64,6 +65,25 @@ cmp "$LOG.in" "$LOG.out" && echo "6000 bytes echoed intact"
 rm -f "$LOG.in" "$LOG.out"
 say "a datagram to closed port 5555: ICMP port unreachable, so the kernel says 'Connection refused'"
 echo x | nsx timeout 3 socat - UDP4:198.18.0.2:5555 2>&1 | sed 's/^.*socat\[[0-9]*\] //'
+
+say "TCP echo service on 198.18.0.2:7: socat connects, sends a line, reads it back"
+echo "hello over TCP" | nsx timeout 5 socat -t 2 - TCP4:198.18.0.2:7
+say "TCP: 8 MiB through the echo service, every byte compared"
+head -c 8M /dev/urandom > "$LOG.in"
+nsx timeout 30 socat -b 65536 -t 5 - TCP4:198.18.0.2:7 < "$LOG.in" > "$LOG.out"
+cmp "$LOG.in" "$LOG.out" && echo "8 MiB echoed intact"
+rm -f "$LOG.in" "$LOG.out"
+say "HTTP service on 198.18.0.2:80: curl GET /bytes/67108864 (64 MiB)"
+nsx timeout 60 curl -s -o /dev/null -w 'HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n' \
+	http://198.18.0.2/bytes/67108864
+say "TCP to closed port 5555: RST, so the kernel says 'Connection refused'"
+nsx timeout 3 bash -c 'echo > /dev/tcp/198.18.0.2/5555' 2>&1 | tail -1
+say "phctl conns (ss -tni for polyhost), with one connection held open by socat"
+nsx timeout 10 sh -c 'sleep 2 | socat - TCP4:198.18.0.2:9' &
+HELD=$!
+sleep 1
+phctl conns
+wait "$HELD"
 
 say "what the Linux peer knows: ip neigh"
 nsx ip neigh show dev ph0

@@ -157,8 +157,10 @@ struct tcp_cc_ops {
 	/* ACKED bytes of new data acknowledged, not in recovery; FLIGHT was
 	 * outstanding before this ACK. */
 	void (*ack)(struct tcp_conn *c, uint32_t acked, uint32_t flight);
-	/* A duplicate ACK; returns true when the caller must fast-retransmit. */
-	bool (*dupack)(struct tcp_conn *c);
+	/* A duplicate ACK; returns true when the caller must fast-retransmit.
+	 * SACK_HOLE: it carries a SACK block for new data above SND.UNA (not a
+	 * D-SACK), so the receiver really misses what is at SND.UNA. */
+	bool (*dupack)(struct tcp_conn *c, bool sack_hole);
 	/* New data acknowledged while in recovery; returns true when recovery
 	 * ended (full ACK), false for a partial ACK (retransmit the next hole). */
 	bool (*recovery_ack)(struct tcp_conn *c, uint32_t acked);

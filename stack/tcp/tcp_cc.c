@@ -60,7 +60,7 @@ nr_half_flight(const struct tcp_conn *c)
 }
 
 static bool
-nr_dupack(struct tcp_conn *c)
+nr_dupack(struct tcp_conn *c, bool sack_hole)
 {
 	uint32_t mss = tcp_data_mss(c);
 
@@ -75,8 +75,11 @@ nr_dupack(struct tcp_conn *c)
 		return false;
 	/* RFC 6582 3.2 step 2: only when the ACK covers more than RECOVER,
 	 * so the duplicates of one loss episode do not start another. */
-	if (!seq_geq(c->snd_una, c->recover))
-		return false; /* RECOVER is one past the highest byte sent */
+	/* RECOVER is one past the highest byte sent. Below it, duplicates may
+	 * answer our own go-back-N resends after a timeout, unless SACK says
+	 * the receiver holds data beyond a hole (RFC 6675's view of loss). */
+	if (!seq_geq(c->snd_una, c->recover) && !sack_hole)
+		return false;
 	c->ssthresh = nr_half_flight(c);
 	c->recover = c->snd_max;
 	c->cwnd = c->ssthresh + 3 * mss;

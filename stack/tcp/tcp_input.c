@@ -570,9 +570,16 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		 * that carries SACK blocks counts even when the window moved
 		 * (RFC 6675 2's DupAck: a receiver such as Linux grows its
 		 * window while it reports the hole). */
+		bool hole = false;
+
 		if (o->n_sack)
 			ph_mib_add(st->ctr, PH_MIB_tcp_sack_blocks_received, o->n_sack);
-		if (c->cc->dupack(c)) {
+		/* A block above SND.UNA that is no D-SACK (RFC 2883: those lie
+		 * at or below the cumulative ACK) reports data past a hole. */
+		for (uint8_t i = 0; i < o->n_sack; i++)
+			if (seq_gt(o->sack[i].l, ack) && seq_leq(o->sack[i].r, c->snd_max))
+				hole = true;
+		if (c->cc->dupack(c, hole)) {
 			uint32_t save = c->snd_nxt;
 
 			tcp_mib(st, PH_MIB_tcp_fast_retransmits);

@@ -1095,6 +1095,46 @@ limited_transmit(void **state)
 	th_flush(t);
 }
 
+/* A duplicate ACK from the peer with one SACK block [l, r). */
+static void
+sack_dupack(struct th *t, uint32_t ack, uint32_t l, uint32_t r)
+{
+	uint8_t opt[24] = {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 10};
+
+	tcp_wr32(opt + 4, l);
+	tcp_wr32(opt + 8, r);
+	th_inject(t, TCP_ACK, R(t, 1), ack, 16384, NULL, 0, opt, 12);
+}
+
+static void
+sack_hole_fast_retransmit_after_rto(void **state)
+{
+	struct th *t = *state;
+	static uint8_t buf[536 * 10];
+
+	th_established(t);
+	t->c->flags |= TF_SACK_OK; /* as if negotiated */
+	tcp_set_nodelay(t->c, true);
+	assert_int_equal(th_write(t, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	th_flush(t);
+	th_advance(t, 200); /* RTO: RECOVER = SND.MAX, go back to SND.UNA */
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 1), 536);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 537), NULL, 0);
+	th_flush(t);
+	/* Below RECOVER, plain duplicates could answer our own resends: no
+	 * fast retransmit (RFC 6582 3.2 step 2)... */
+	for (unsigned i = 0; i < 3; i++)
+		th_send(t, TCP_ACK, R(t, 1), L(t, 537), NULL, 0);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_fast_retransmits), 0);
+	th_flush(t);
+	/* ... but SACK blocks for data past the hole show a real loss. */
+	t->c->dupacks = 0;
+	for (unsigned i = 0; i < 3; i++)
+		sack_dupack(t, L(t, 537), L(t, 1073), L(t, 1073 + 536 * (i + 1)));
+	assert_int_equal(th_mib(t, PH_MIB_tcp_fast_retransmits), 1);
+	th_flush(t);
+}
+
 static void
 dupacks_with_window_change_not_counted(void **state)
 {
@@ -1794,6 +1834,7 @@ main(void)
 	T(rto_goes_back_n);
 	T(fast_retransmit_newreno);
 	T(limited_transmit);
+	T(sack_hole_fast_retransmit_after_rto);
 	T(dupacks_with_window_change_not_counted);
 	T(persist_probes_back_off);
 	T(persist_probe_accepted);
