@@ -57,9 +57,6 @@
 /* Per connection event: requests parsed, bytes sent. */
 #define HTTP_REQ_BUDGET  32
 #define HTTP_SEND_BUDGET (512 * 1024)
-/* Per listener event: connections accepted. */
-#define HTTP_ACCEPT_BUDGET 32
-#define HTTP_BACKLOG       1024
 /* No progress for this long closes a connection; a closing one waits this
  * long for the peer's FIN. */
 #define HTTP_IDLE_MS   60000
@@ -288,12 +285,9 @@ struct http_sock {
 };
 
 struct http_conn {
-	struct svc_handler h; /* first */
+	struct svc_conn sc; /* first */
 	struct http_worker *w;
 	const struct http_site *site;
-	struct http_conn *prev, *next;
-	int fd;
-	uint32_t watching;   /* EPOLLIN or EPOLLOUT */
 	uint64_t last_ms;    /* last event, for the idle timer */
 	bool close_after;    /* the response being sent ends the connection */
 	bool lingering;      /* write side shut, draining input until the FIN */
@@ -315,10 +309,9 @@ struct http_conn {
 
 struct http_worker {
 	const struct http_config *cfg;
-	int ep;
 	struct http_sock socks[HTTP_MAX_LISTEN];
 	unsigned n_socks;
-	struct http_conn *conns;
+	struct svc_conns conns;
 	uint64_t now_ms;   /* as of the last tick */
 	uint64_t swept_ms; /* last look for idle connections */
 	time_t date_sec;
@@ -326,37 +319,14 @@ struct http_worker {
 	uint64_t n_conns, n_requests, n_class[6], n_bytes;
 };
 
+/* What svc_conn_close() frees besides the descriptor and the memory. */
 static void
-conn_close(struct http_conn *c)
+conn_release(struct svc_conn *sc)
 {
-	struct http_worker *w = c->w;
+	struct http_conn *c = (struct http_conn *)sc;
 
 	if (c->file_fd >= 0)
 		close(c->file_fd);
-	ph_close(c->fd); /* leaves the epoll instance with it */
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	free(c);
-}
-
-/* Watch for EV from now on; false when that failed and C is closed. */
-static bool
-conn_watch(struct http_conn *c, uint32_t ev)
-{
-	struct epoll_event e = {.events = ev, .data.ptr = c};
-
-	if (c->watching == ev)
-		return true;
-	if (ph_epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &e) < 0) {
-		conn_close(c);
-		return false;
-	}
-	c->watching = ev;
-	return true;
 }
 
 /* Reason phrases and the bodies of error responses. */
@@ -879,14 +849,14 @@ conn_flush(struct http_conn *c, size_t *budget)
 		ssize_t n;
 
 		if (c->ooff < c->olen) {
-			n = ph_send(c->fd, c->out + c->ooff, c->olen - c->ooff, 0);
+			n = ph_send(c->sc.fd, c->out + c->ooff, c->olen - c->ooff, 0);
 			if (n < 0)
 				goto send_failed;
 			c->ooff += (uint32_t)n;
 			c->w->n_bytes += (uint64_t)n;
 			*budget -= (size_t)n < *budget ? (size_t)n : *budget;
 			if (c->ooff < c->olen)
-				return conn_watch(c, EPOLLOUT) ? 0 : -1;
+				return svc_conn_watch(&c->sc, EPOLLOUT) ? 0 : -1;
 			c->ooff = c->olen = 0;
 		}
 		if (c->body_off == c->body_len) {
@@ -898,7 +868,7 @@ conn_flush(struct http_conn *c, size_t *budget)
 			return 1;
 		}
 		if (*budget == 0)
-			return conn_watch(c, EPOLLOUT) ? 0 : -1;
+			return svc_conn_watch(&c->sc, EPOLLOUT) ? 0 : -1;
 		want = c->body_len - c->body_off;
 		if (c->kind == BODY_FILE) {
 			ssize_t got = pread(c->file_fd, c->out,
@@ -908,7 +878,7 @@ conn_flush(struct http_conn *c, size_t *budget)
 			if (got <= 0) {
 				/* The file shrank or failed: the promised length
 				 * cannot be kept, so the connection ends. */
-				conn_close(c);
+				svc_conn_close(&c->sc);
 				return -1;
 			}
 			c->olen = (uint32_t)got;
@@ -924,19 +894,19 @@ conn_flush(struct http_conn *c, size_t *budget)
 		}
 		if (want > *budget)
 			want = *budget;
-		n = ph_send(c->fd, src, want, 0);
+		n = ph_send(c->sc.fd, src, want, 0);
 		if (n < 0)
 			goto send_failed;
 		c->body_off += (uint64_t)n;
 		c->w->n_bytes += (uint64_t)n;
 		*budget -= (size_t)n < *budget ? (size_t)n : *budget;
 		if ((uint64_t)n < want)
-			return conn_watch(c, EPOLLOUT) ? 0 : -1;
+			return svc_conn_watch(&c->sc, EPOLLOUT) ? 0 : -1;
 	}
 send_failed:
 	if (errno == EAGAIN)
-		return conn_watch(c, EPOLLOUT) ? 0 : -1;
-	conn_close(c);
+		return svc_conn_watch(&c->sc, EPOLLOUT) ? 0 : -1;
+	svc_conn_close(&c->sc);
 	return -1;
 }
 
@@ -945,25 +915,25 @@ send_failed:
 static void
 conn_linger(struct http_conn *c)
 {
-	if (ph_shutdown(c->fd, SHUT_WR) < 0) {
-		conn_close(c);
+	if (ph_shutdown(c->sc.fd, SHUT_WR) < 0) {
+		svc_conn_close(&c->sc);
 		return;
 	}
 	c->lingering = true;
 	c->linger_end = c->w->now_ms + HTTP_LINGER_MS;
-	conn_watch(c, EPOLLIN);
+	svc_conn_watch(&c->sc, EPOLLIN);
 }
 
 static void
 linger_event(struct http_conn *c)
 {
 	for (size_t budget = HTTP_SEND_BUDGET; budget > 0;) {
-		ssize_t n = ph_recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+		ssize_t n = ph_recv(c->sc.fd, c->rbuf, sizeof(c->rbuf), 0);
 
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			conn_close(c);
+			svc_conn_close(&c->sc);
 			return;
 		}
 		budget -= (size_t)n < budget ? (size_t)n : budget;
@@ -980,7 +950,7 @@ conn_event(struct svc_handler *h, uint32_t events)
 	c->last_ms = c->w->now_ms;
 	/* Reset, or both directions closed: nothing can be delivered. */
 	if (events & (EPOLLERR | EPOLLHUP)) {
-		conn_close(c);
+		svc_conn_close(&c->sc);
 		return;
 	}
 	if (c->lingering) {
@@ -1008,72 +978,49 @@ conn_event(struct svc_handler *h, uint32_t events)
 		if (reqs == 0 || budget == 0) {
 			/* More may be buffered: writable brings us back after
 			 * the other connections had their turn. */
-			conn_watch(c, EPOLLOUT);
+			svc_conn_watch(&c->sc, EPOLLOUT);
 			return;
 		}
 		/* Everything answered: read more. */
-		n = ph_recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
+		n = ph_recv(c->sc.fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
 		if (n > 0) {
 			c->rlen += (uint32_t)n;
 			budget -= (size_t)n < budget ? (size_t)n : budget;
 		} else if (n < 0 && errno == EAGAIN) {
-			conn_watch(c, EPOLLIN);
+			svc_conn_watch(&c->sc, EPOLLIN);
 			return;
 		} else {
 			/* The peer's FIN (what is left is an incomplete request,
 			 * answered by nothing) or an error. */
-			conn_close(c);
+			svc_conn_close(&c->sc);
 			return;
 		}
 	}
+}
+
+/* A new connection of the listener ARG, before svc_accept() fills in the rest. */
+static void
+conn_init(struct svc_conn *sc, void *arg)
+{
+	struct http_conn *c = (struct http_conn *)sc;
+	const struct http_sock *s = arg;
+
+	/* Not a compound literal: the buffers need no zeroing. */
+	memset(c, 0, offsetof(struct http_conn, rbuf));
+	c->w = s->w;
+	c->site = s->l->site;
+	c->file_fd = -1;
+	c->last_ms = s->w->now_ms;
 }
 
 static void
 listener_event(struct svc_handler *h, uint32_t events)
 {
 	struct http_sock *s = (struct http_sock *)h;
-	struct http_worker *w = s->w;
 
 	(void)events;
-	for (int i = 0; i < HTTP_ACCEPT_BUDGET; i++) {
-		int fd = ph_accept4(s->fd, NULL, NULL, SOCK_NONBLOCK);
-		struct http_conn *c;
-		struct epoll_event e;
-
-		if (fd < 0) {
-			/* EAGAIN: none waiting; out of descriptors or memory:
-			 * they wait in the backlog; else try the next one. */
-			if (errno == EAGAIN || errno == EINTR || errno == EMFILE ||
-			    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				return;
-			continue;
-		}
-		c = malloc(sizeof(*c));
-		if (c == NULL) {
-			ph_close(fd);
-			return;
-		}
-		/* Not a compound literal: the buffers need no zeroing. */
-		memset(c, 0, offsetof(struct http_conn, rbuf));
-		c->h.on_event = conn_event;
-		c->w = w;
-		c->site = s->l->site;
-		c->fd = fd;
-		c->file_fd = -1;
-		c->watching = EPOLLIN;
-		c->last_ms = w->now_ms;
-		e = (struct epoll_event){.events = EPOLLIN, .data.ptr = c};
-		if (ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
-			ph_close(fd);
-			free(c);
-			continue;
-		}
-		c->next = w->conns;
-		if (w->conns != NULL)
-			w->conns->prev = c;
-		w->conns = c;
-		w->n_conns++;
-	}
+	s->w->n_conns +=
+	        svc_accept(&s->w->conns, s->fd, sizeof(struct http_conn), conn_event, conn_init, s);
 }
 
 /* ---- the worker ---- */
@@ -1092,54 +1039,48 @@ update_date(struct http_worker *w)
 	strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-void
+static void
 http_worker_tick(void *arg, uint64_t now_ms)
 {
 	struct http_worker *w = arg;
-	struct http_conn *c, *next;
+	struct svc_conn *next;
 
 	w->now_ms = now_ms;
 	update_date(w);
 	if (now_ms - w->swept_ms < 1000)
 		return;
 	w->swept_ms = now_ms;
-	for (c = w->conns; c != NULL; c = next) {
-		next = c->next;
+	for (struct svc_conn *sc = w->conns.head; sc != NULL; sc = next) {
+		struct http_conn *c = (struct http_conn *)sc;
+
+		next = sc->next;
 		if ((c->lingering && now_ms >= c->linger_end) ||
 		    now_ms - c->last_ms >= HTTP_IDLE_MS)
-			conn_close(c);
+			svc_conn_close(&c->sc);
 	}
 }
 
-static int
-http_open(const struct http_listen *l)
+static void
+http_worker_stop(void *arg)
 {
-	struct sockaddr_in sin = {
-	        .sin_family = AF_INET,
-	        .sin_port = htons(l->port),
-	        .sin_addr.s_addr = htonl(l->ip),
-	};
-	int one = 1, fd, e;
+	struct http_worker *w = arg;
 
-	fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (ph_setsockopt(fd, PH_SOL_POLYHOST, PH_SO_CONTEXT, &l->ctx, sizeof(l->ctx)) == 0 &&
-	    ph_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
-	    /* A restart binds while old connections are in TIME-WAIT. */
-	    ph_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-	    ph_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    ph_listen(fd, HTTP_BACKLOG) == 0)
-		return fd;
-	e = errno;
-	ph_close(fd);
-	errno = e;
-	return -1;
+	if (w->n_conns > 0)
+		printf("http: lcore %d: %" PRIu64 " connections, %" PRIu64
+		       " responses (2xx %" PRIu64 ", 4xx %" PRIu64 ", 5xx %" PRIu64 "), %" PRIu64
+		       " bytes\n",
+		       ph_lcore_index(), w->n_conns, w->n_requests, w->n_class[2], w->n_class[4],
+		       w->n_class[5], w->n_bytes);
+	svc_conns_close(&w->conns);
+	for (unsigned i = 0; i < w->n_socks; i++)
+		ph_close(w->socks[i].fd);
+	free(w);
 }
 
-struct http_worker *
-http_worker_start(const struct http_config *cfg, int ep)
+static void *
+http_worker_start(const void *arg, int ep)
 {
+	const struct http_config *cfg = arg;
 	struct http_worker *w = calloc(1, sizeof(*w));
 
 	if (w == NULL) {
@@ -1147,21 +1088,19 @@ http_worker_start(const struct http_config *cfg, int ep)
 		return NULL;
 	}
 	w->cfg = cfg;
-	w->ep = ep;
+	w->conns = (struct svc_conns){.ep = ep, .release = conn_release};
 	w->now_ms = svc_now_ms();
 	update_date(w);
 	for (unsigned i = 0; i < cfg->n_listen; i++) {
 		const struct http_listen *l = &cfg->listen[i];
 		struct http_sock *s = &w->socks[i];
-		struct epoll_event e = {.events = EPOLLIN, .data.ptr = s};
 		char ip[INET_ADDRSTRLEN];
 		struct in_addr a = {.s_addr = htonl(l->ip)};
+		const char *what;
 
 		*s = (struct http_sock){.h.on_event = listener_event, .w = w, .l = l};
-		s->fd = http_open(l);
-		if (s->fd >= 0)
-			w->n_socks++;
-		if (s->fd < 0 || ph_epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &e) < 0) {
+		s->fd = svc_listen(ep, &s->h, SOCK_STREAM, l->ip, l->port, l->ctx, 0, &what);
+		if (s->fd < 0) {
 			int err = errno;
 
 			fprintf(stderr, "http: %s: tcp:%s:%u (context %d): %s\n", l->name,
@@ -1171,49 +1110,21 @@ http_worker_start(const struct http_config *cfg, int ep)
 			errno = err;
 			return NULL;
 		}
+		w->n_socks++;
 	}
 	return w;
 }
 
-void
-http_worker_stop(struct http_worker *w)
-{
-	if (w == NULL)
-		return;
-	if (w->n_conns > 0)
-		printf("http: lcore %d: %" PRIu64 " connections, %" PRIu64
-		       " responses (2xx %" PRIu64 ", 4xx %" PRIu64 ", 5xx %" PRIu64 "), %" PRIu64
-		       " bytes\n",
-		       ph_lcore_index(), w->n_conns, w->n_requests, w->n_class[2], w->n_class[4],
-		       w->n_class[5], w->n_bytes);
-	while (w->conns != NULL)
-		conn_close(w->conns);
-	for (unsigned i = 0; i < w->n_socks; i++)
-		ph_close(w->socks[i].fd);
-	free(w);
-}
+const struct svc_ops http_ops = {
+        .start = http_worker_start,
+        .tick = http_worker_tick,
+        .stop = http_worker_stop,
+};
 
 int
 http_service_worker(void *arg)
 {
-	const struct http_config *cfg = arg;
-	struct http_worker *w;
-	int ep;
+	struct svc_service s = {.ops = &http_ops, .cfg = arg};
 
-	ep = ph_epoll_create1(0);
-	if (ep < 0) {
-		fprintf(stderr, "http: lcore %d: epoll: %s\n", ph_lcore_index(), strerror(errno));
-		ph_stop();
-		return 1;
-	}
-	w = http_worker_start(cfg, ep);
-	if (w == NULL) {
-		ph_close(ep);
-		ph_stop();
-		return 1;
-	}
-	svc_loop(ep, http_worker_tick, w);
-	http_worker_stop(w);
-	ph_close(ep);
-	return 0;
+	return svc_run("http", &s, 1);
 }

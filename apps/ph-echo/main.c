@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <polyhost/polyhost.h>
 
@@ -96,15 +95,6 @@ struct slot {
 	bool busy;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 client_send(int fd, struct client *c, struct slot *s, uint32_t seq, uint8_t *buf)
 {
@@ -117,7 +107,7 @@ client_send(int fd, struct client *c, struct slot *s, uint32_t seq, uint8_t *buf
 		memcpy(buf, &seq, 4);
 	if (ph_send(fd, buf, len, 0) < 0)
 		return -1;
-	*s = (struct slot){.seq = seq, .len = len, .sent_ms = now_ms(), .busy = true};
+	*s = (struct slot){.seq = seq, .len = len, .sent_ms = svc_now_ms(), .busy = true};
 	c->sent++;
 	return 0;
 }
@@ -141,14 +131,14 @@ static int64_t
 client_path_up(int fd, const struct client *c)
 {
 	const uint32_t probe = PROBE_SEQ;
-	uint64_t t0 = now_ms(), last = 0;
+	uint64_t t0 = svc_now_ms(), last = 0;
 	uint8_t in[64];
 
-	while (!ph_stopping() && now_ms() - t0 <= c->wait_ms) {
+	while (!ph_stopping() && svc_now_ms() - t0 <= c->wait_ms) {
 		ssize_t n;
 
-		if (now_ms() - last >= 200) {
-			last = now_ms();
+		if (svc_now_ms() - last >= 200) {
+			last = svc_now_ms();
 			if (ph_send(fd, &probe, sizeof(probe), 0) < 0 && errno != ECONNREFUSED) {
 				fprintf(stderr, "ph-echo: client: send: %s\n", strerror(errno));
 				return -1;
@@ -156,7 +146,7 @@ client_path_up(int fd, const struct client *c)
 		}
 		n = ph_recv(fd, in, sizeof(in), MSG_DONTWAIT);
 		if (n == (ssize_t)sizeof(probe) && memcmp(in, &probe, sizeof(probe)) == 0)
-			return (int64_t)(now_ms() - t0);
+			return (int64_t)(svc_now_ms() - t0);
 		if (n < 0)
 			ph_poll();
 	}
@@ -202,7 +192,7 @@ client_worker(void *arg)
 	printf("ph-echo: client: server answered after %" PRId64 " ms\n", up);
 	fflush(stdout);
 	while (!ph_stopping()) {
-		uint64_t t = now_ms();
+		uint64_t t = svc_now_ms();
 		unsigned busy = 0;
 		ssize_t n;
 
@@ -283,10 +273,10 @@ struct tcp_flow {
 static int
 tcp_connect(const struct client *c, const struct sockaddr_in *sin, int ep)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = svc_now_ms();
 	int err = ETIMEDOUT;
 
-	while (!ph_stopping() && now_ms() - t0 <= c->wait_ms) {
+	while (!ph_stopping() && svc_now_ms() - t0 <= c->wait_ms) {
 		int fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		struct epoll_event e = {.events = EPOLLOUT};
 		uint64_t t;
@@ -300,7 +290,8 @@ tcp_connect(const struct client *c, const struct sockaddr_in *sin, int ep)
 			/* Connected or failed: EPOLLOUT, then SO_ERROR says which. */
 			socklen_t len = sizeof(err);
 
-			while (now_ms() - t0 <= c->wait_ms && ph_epoll_wait(ep, &e, 1, 100) == 0)
+			while (svc_now_ms() - t0 <= c->wait_ms &&
+			       ph_epoll_wait(ep, &e, 1, 100) == 0)
 				;
 			ph_epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
 			if (ph_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
@@ -312,7 +303,7 @@ tcp_connect(const struct client *c, const struct sockaddr_in *sin, int ep)
 		}
 		ph_close(fd);
 		/* The server may not be up yet: try again in a while. */
-		for (t = now_ms(); now_ms() - t < 200 && !ph_stopping();)
+		for (t = svc_now_ms(); svc_now_ms() - t < 200 && !ph_stopping();)
 			ph_poll();
 	}
 	errno = err;
@@ -482,7 +473,7 @@ tcp_client_worker(void *arg)
 		printf("ph-echo: client: %u tcp connections up\n", c->conns);
 		fflush(stdout);
 	}
-	t0 = last = now_ms();
+	t0 = last = svc_now_ms();
 	while (c->rc == 0 && open > 0) {
 		struct epoll_event ev[64];
 		int n = ph_epoll_wait(ep, ev, 64, 100);
@@ -502,13 +493,13 @@ tcp_client_worker(void *arg)
 		}
 		moved = c->sent_bytes + c->echoed - before;
 		if (moved > 0) {
-			last = now_ms();
-		} else if (now_ms() - last > c->timeout_ms) {
+			last = svc_now_ms();
+		} else if (svc_now_ms() - last > c->timeout_ms) {
 			fprintf(stderr, "ph-echo: client: no progress for %u ms\n", c->timeout_ms);
 			c->rc = 1;
 		}
 	}
-	c->elapsed_ms = now_ms() - t0;
+	c->elapsed_ms = svc_now_ms() - t0;
 	for (unsigned i = 0; i < c->conns; i++) {
 		if (flows[i].fd >= 0)
 			tcp_flow_end(c, &flows[i]);
@@ -518,17 +509,6 @@ tcp_client_worker(void *arg)
 	ph_close(ep);
 	ph_stop();
 	return 0;
-}
-
-static int
-parse_ctx(const char *s)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s != '\0' && *end == '\0')
-		return (int)v;
-	return ph_ctx_lookup(s);
 }
 
 int
@@ -560,21 +540,15 @@ main(int argc, char **argv)
 	const char *ctx_name = NULL, *client = NULL;
 	uint32_t ip = 0;
 	uint16_t port = 7;
-	int used, opt, rc;
+	int opt, rc;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout, argv[0]);
 		return 0;
 	}
-	used = ph_init(argc, argv);
-	if (used < 0) {
-		fprintf(stderr, "ph-echo: %s\n", ph_init_error());
-		return errno == EINVAL || errno == ENOENT ? 2 : 1;
-	}
-	/* What ph_init() left (after its "--", if any), behind the program name. */
-	argv[used - 1] = argv[0];
-	argc -= used - 1;
-	argv += used - 1;
+	rc = svc_init("ph-echo", &argc, &argv);
+	if (rc != 0)
+		return rc;
 	while ((opt = getopt_long(argc, argv, "a:p:x:n:h", opts, NULL)) != -1) {
 		struct in_addr a;
 
@@ -640,14 +614,9 @@ main(int argc, char **argv)
 	/* TCP retransmits (RFC 6298: the first RTO is a second): wait longer. */
 	if (cl.timeout_ms == 0)
 		cl.timeout_ms = cl.tcp ? 10000 : 1000;
-	if (ctx_name != NULL) {
-		int ctx = parse_ctx(ctx_name);
-
-		if (ctx < 0 || ph_ctx_set(ctx) < 0) {
-			fprintf(stderr, "ph-echo: -x %s: no such routing context\n", ctx_name);
-			ph_fini(NULL);
-			return 2;
-		}
+	if (ctx_name != NULL && svc_set_ctx("ph-echo", "-x", ctx_name) < 0) {
+		ph_fini(NULL);
+		return 2;
 	}
 	ph_stop_on_signals();
 	if (client != NULL) {

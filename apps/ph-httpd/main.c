@@ -37,17 +37,6 @@ usage(FILE *f, const char *prog)
 	        prog);
 }
 
-static int
-parse_ctx(const char *s)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s != '\0' && *end == '\0')
-		return (int)v;
-	return ph_ctx_lookup(s);
-}
-
 /* "198.18.0.2:80" into L; false if it is not ADDRESS:PORT. */
 static bool
 parse_listen(const char *s, struct http_listen *l)
@@ -89,22 +78,16 @@ main(int argc, char **argv)
 	const char *root = NULL, *ctx_name = NULL;
 	uint64_t body_size = 0;
 	char err[512];
-	int used, opt, rc;
+	int opt, rc;
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout, argv[0]);
 			return 0;
 		}
-	used = ph_init(argc, argv);
-	if (used < 0) {
-		fprintf(stderr, "ph-httpd: %s\n", ph_init_error());
-		return errno == EINVAL || errno == ENOENT ? 2 : 1;
-	}
-	/* What ph_init() left (after its "--", if any), behind the program name. */
-	argv[used - 1] = argv[0];
-	argc -= used - 1;
-	argv += used - 1;
+	rc = svc_init("ph-httpd", &argc, &argv);
+	if (rc != 0)
+		return rc;
 	while ((opt = getopt_long(argc, argv, "x:h", opts, NULL)) != -1) {
 		char *end;
 
@@ -138,15 +121,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad;
-	if (ctx_name != NULL) {
-		int ctx = parse_ctx(ctx_name);
-
-		if (ctx < 0 || ph_ctx_set(ctx) < 0) {
-			fprintf(stderr, "ph-httpd: --context %s: no such routing context\n",
-			        ctx_name);
-			ph_fini(NULL);
-			return 2;
-		}
+	if (ctx_name != NULL && svc_set_ctx("ph-httpd", "--context", ctx_name) < 0) {
+		ph_fini(NULL);
+		return 2;
 	}
 	if (http_site_load(&site, root, body_size, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ph-httpd: --root: %s\n", err);

@@ -158,29 +158,14 @@ static int
 services_worker(void *arg)
 {
 	const struct services *svc = arg;
-	struct echo_worker *ew = NULL;
-	struct http_worker *hw = NULL;
-	int ep = ph_epoll_create1(0);
+	struct svc_service run[2];
+	unsigned n = 0;
 
-	if (ep < 0) {
-		fprintf(stderr, "polyhostd: lcore %d: epoll: %s\n", ph_lcore_index(),
-		        strerror(errno));
-		ph_stop();
-		return 1;
-	}
-	if ((svc->echo.n_listen > 0 && (ew = echo_worker_start(&svc->echo, ep)) == NULL) ||
-	    (svc->http.n_listen > 0 && (hw = http_worker_start(&svc->http, ep)) == NULL)) {
-		echo_worker_stop(ew);
-		ph_close(ep);
-		ph_stop();
-		return 1;
-	}
-	/* Only http has timers. */
-	svc_loop(ep, hw != NULL ? http_worker_tick : NULL, hw);
-	echo_worker_stop(ew);
-	http_worker_stop(hw);
-	ph_close(ep);
-	return 0;
+	if (svc->echo.n_listen > 0)
+		run[n++] = (struct svc_service){.ops = &echo_ops, .cfg = &svc->echo};
+	if (svc->http.n_listen > 0)
+		run[n++] = (struct svc_service){.ops = &http_ops, .cfg = &svc->http};
+	return svc_run("polyhostd", run, n);
 }
 
 int
