@@ -568,6 +568,8 @@ static const struct tcp_key {
         TCP_KEY(rto_max_ms, 1000, 3600000),
         /* RFC 9293 3.8.6.3 (RFC 1122 4.2.3.2): the delay MUST be under 0.5 s. */
         TCP_KEY(delack_ms, 1, 499),
+        /* Segments ACKed at once at the start of a connection; 0: none. */
+        TCP_KEY(quickack, 0, 65535),
         /* A window scale of 14 (RFC 7323 2.3) reaches 1 GiB. */
         TCP_KEY(rmem, 4096, 1u << 30),
         TCP_KEY(wmem, 4096, 1u << 30),
@@ -600,7 +602,8 @@ parse_tcp(struct parser *p, unsigned sec)
 	        "msl_ms",     "rto_init_ms",    "rto_min_ms",  "rto_max_ms",  "delack_ms",
 	        "rmem",       "wmem",           "max_backlog", "syn_retries", "synack_retries",
 	        "retries",    "keepidle_s",     "keepintvl_s", "keepcnt",     "max_conns",
-	        "timestamps", "window_scaling", "sack",        "cc",          NULL};
+	        "timestamps", "window_scaling", "sack",        "cc",          "quickack",
+	        NULL};
 	struct ph_conf_tcp *t = &p->c->tcp;
 	struct entries en;
 	int rc, l_min, l_init, l_max;

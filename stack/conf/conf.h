@@ -103,6 +103,7 @@ struct ph_conf_tcp {
 	uint32_t rto_min_ms;     /* 200, as Linux (RFC 6298 2.4 says 1 s; SHOULD) */
 	uint32_t rto_max_ms;     /* 120000 */
 	uint32_t delack_ms;      /* delayed-ACK timer: 40 */
+	uint32_t quickack;       /* segments ACKed at once when a connection starts: 16 */
 	uint32_t rmem;           /* default receive buffer, bytes: 262144 */
 	uint32_t wmem;           /* default send buffer, bytes: 262144 */
 	uint32_t max_backlog;    /* listen() backlog ceiling (somaxconn): 4096 */

@@ -247,6 +247,7 @@ struct tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
 	uint32_t rcv_fin_seq;  /* with TF_OFO_FIN */
 	uint16_t segs_unacked; /* segments received since our last ACK */
+	uint16_t quickacks;    /* in-order segments still to ACK at once */
 
 	/* RFC 7323 */
 	uint32_t ts_recent;

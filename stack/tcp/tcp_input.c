@@ -175,6 +175,7 @@ established(struct tcp_conn *c)
 	c->snd_buf_seq = c->iss + 1;
 	c->recover = c->iss;
 	c->cc->init(c);
+	c->quickacks = (uint16_t)(st->cfg.quickack > UINT16_MAX ? UINT16_MAX : st->cfg.quickack);
 	tcp_keep_arm(c);
 }
 
@@ -466,10 +467,15 @@ data_input(struct tcp_conn *c, uint32_t seq, const uint8_t *data, uint32_t len, 
 			c->flags |= TF_ACKNOW;
 		}
 		/* ACK at least every second full-sized segment (RFC 9293
-		 * 3.8.6.3); delay the rest, well under 500 ms. */
-		if (++c->segs_unacked >= 2)
+		 * 3.8.6.3); delay the rest, well under 500 ms. The first
+		 * segments of a connection are ACKed at once (Linux's quick-ACK
+		 * mode): a write-write-read exchange at the start, and slow
+		 * start, would otherwise wait for the delayed-ACK timer. */
+		if (++c->segs_unacked >= 2 || c->quickacks > 0) {
 			c->flags |= TF_ACKNOW;
-		else if (!(c->flags & TF_ACKNOW) && !tcp_timer_armed(c, TCP_T_DELACK))
+			if (c->quickacks > 0)
+				c->quickacks--;
+		} else if (!(c->flags & TF_ACKNOW) && !tcp_timer_armed(c, TCP_T_DELACK))
 			tcp_timer_arm(c, TCP_T_DELACK, st->cfg.delack_ms);
 		tcp_wakeup(c);
 	} else if (len > 0) {

@@ -130,6 +130,7 @@ tcp_conf_defaults(struct ph_conf_tcp *cfg, bool all)
 	        .rto_min_ms = 200,
 	        .rto_max_ms = 120000,
 	        .delack_ms = 40,
+	        .quickack = 16,
 	        .rmem = 262144,
 	        .wmem = 262144,
 	        .max_backlog = 4096,

@@ -6,7 +6,7 @@
       PAUSE_S seconds (the sender meets a zero window and must probe), then
       read to the end. Prints "bytes N sha256 HEX".
   tcp_peer.py info HOST PORT
-      Connect, send a line, and print what the kernel negotiated, from
+      Connect, send a line, close, and print what the kernel negotiated, from
       TCP_INFO: "ts 1 sack 1 wscale S,R mss M" (iproute2 6.1's ss does not
       print ts/sack for this kernel, so the struct is read directly).
 """
@@ -44,7 +44,6 @@ def slow_sink(port, pause, rcvbuf):
 def info(host, port):
     s = socket.create_connection((host, port), timeout=10)
     s.sendall(b"hello\n")
-    s.recv(64)
     ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
     # struct tcp_info: u8 state, ca_state, retransmits, probes, backoff,
     # options, wscale (snd:4 | rcv:4), ...; u32 rto, ato, snd_mss, rcv_mss

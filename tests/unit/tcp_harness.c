@@ -91,6 +91,7 @@ th_init(struct th *t, const struct th_opts *o)
 	t->cfg.rmem = o->rmem ? o->rmem : 16384;
 	t->cfg.wmem = o->wmem ? o->wmem : 16384;
 	t->cfg.max_conns = 64;
+	t->cfg.quickack = 0; /* cases see the delayed-ACK rules; quick-ACK has its own */
 	t->mtu = 1500;
 	t->irs = o->irs ? o->irs : 1000000;
 	t->peer_ts = 5000;

@@ -1218,6 +1218,25 @@ delayed_ack_timer(void **state)
 }
 
 static void
+quickack_at_start(void **state)
+{
+	struct th *t = *state;
+
+	t->st.cfg.quickack = 2;
+	th_established(t);
+	/* The first two segments are ACKed at once, then the delayed-ACK
+	 * rules apply (ACK every second segment or after the timer). */
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1), "a", 1);
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 2), 0);
+	th_send(t, TCP_ACK, R(t, 2), L(t, 1), "b", 1);
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 3), 0);
+	th_send(t, TCP_ACK, R(t, 3), L(t, 1), "c", 1);
+	th_expect_none(t);
+	th_advance(t, t->cfg.delack_ms);
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 4), 0);
+}
+
+static void
 delayed_ack_piggybacked(void **state)
 {
 	struct th *t = *state;
@@ -1839,6 +1858,7 @@ main(void)
 	T(persist_probes_back_off);
 	T(persist_probe_accepted);
 	T(delayed_ack_timer);
+	T(quickack_at_start);
 	T(delayed_ack_piggybacked);
 	T(keepalive_probes_then_reset);
 	T(keepalive_answered);
