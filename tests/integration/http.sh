@@ -5,7 +5,8 @@
 #    files (SHA-256 compared; LONG=1 adds 1 GiB), a generated body checked
 #    byte for byte, HEAD (head only), 404, 405, pipelined requests on one
 #    connection, keep-alive (curl's second URL reuses the connection),
-#    `ab -n 1000 -c 1` and `ab -n 1000 -c 100` (a connection per request),
+#    `ab -n 1000 -c 1`, `ab -n 1000 -c 100` and `ab -n 1000 -c 1000` (a
+#    connection per request; the last opens all 1,000 at once),
 #    ab with keep-alive and wrk: no failed request, no non-2xx answer;
 #  - polyhostd with a `type = http` service beside a TCP echo service (one
 #    loop on the worker serves both);
@@ -151,6 +152,10 @@ nsx timeout 120 ab -n 1000 -c 1 "$URL/f1k" > "$LOG.ab" 2>&1
 check "ab -n 1000 -c 1: $(ab_summary "$LOG.ab")" ab_ok "$LOG.ab" 1000
 nsx timeout 120 ab -n 1000 -c 100 "$URL/f1k" > "$LOG.ab" 2>&1
 check "ab -n 1000 -c 100: $(ab_summary "$LOG.ab")" ab_ok "$LOG.ab" 1000
+# 1,000 connections open at once (the listener's backlog, the SYN and accept
+# queues, the per-lcore connection table); ab needs the descriptors.
+nsx bash -c "ulimit -n 4096; timeout 120 ab -n 1000 -c 1000 -s 60 $URL/f1k" > "$LOG.ab" 2>&1
+check "ab -n 1000 -c 1000: $(ab_summary "$LOG.ab")" ab_ok "$LOG.ab" 1000
 nsx timeout 120 ab -k -n 5000 -c 20 "$URL/bytes/100" > "$LOG.ab" 2>&1
 ab_kept() { ab_ok "$LOG.ab" 5000 && grep -q "^Keep-Alive requests: *5000$" "$LOG.ab"; }
 check "ab -k -n 5000 -c 20: $(ab_summary "$LOG.ab")" ab_kept
