@@ -18,6 +18,7 @@
 #include "core/pkt.h"
 #include "polyhost/polyhost.h"
 #include "sock/sock.h"
+#include "tcp/tcp_glue.h"
 #include "udp/udp.h"
 #include "wire/ipv4.h"
 
@@ -206,9 +207,10 @@ ph_sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (s == NULL)
 		return -1;
-	if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL) ||
-	    msg->msg_iovlen > IOV_MAX)
+	if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
 		API_FAIL(EINVAL);
+	if (msg->msg_iovlen > IOV_MAX)
+		API_FAIL(EMSGSIZE); /* as Linux */
 	if (flags & MSG_OOB)
 		API_FAIL(EOPNOTSUPP);
 	for (size_t i = 0; i < msg->msg_iovlen; i++) {
@@ -421,7 +423,7 @@ ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (s == NULL)
 		return -1;
 	if (s->kind == SOCK_KIND_TCP)
-		return api_tcp_setsockopt(s, level, name, val, len);
+		return tcp_glue_now(lc), api_tcp_setsockopt(s, level, name, val, len);
 	if (val == NULL || len < (socklen_t)sizeof(int))
 		API_FAIL(EINVAL);
 	memcpy(&v, val, sizeof(v));
@@ -473,7 +475,7 @@ ph_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (s == NULL)
 		return -1;
 	if (s->kind == SOCK_KIND_TCP)
-		return api_tcp_getsockopt(s, level, name, val, len);
+		return tcp_glue_now(lc), api_tcp_getsockopt(s, level, name, val, len);
 	if (val == NULL || len == NULL)
 		API_FAIL(EFAULT);
 	if (*len < (socklen_t)sizeof(int))

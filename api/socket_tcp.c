@@ -189,6 +189,8 @@ api_tcp_connect(struct ph_lcore *lc, struct ph_sock *s, const struct sockaddr *a
 		API_FAIL(EOPNOTSUPP); /* dissolving a TCP association: not supported */
 	if ((rc = api_sin(addr, len, &ip, &port)) != 0)
 		API_FAIL(-rc);
+	if (c->state == TCPS_LISTEN)
+		API_FAIL(EISCONN); /* as Linux */
 	rc = tcp_connect(c, ip, port);
 	if (rc != -EINPROGRESS)
 		API_FAIL(rc == 0 ? EISCONN : -rc);
@@ -222,13 +224,20 @@ api_tcp_sendmsg(struct ph_lcore *lc, struct ph_sock *s, const struct msghdr *msg
 
 	if (flags & MSG_OOB)
 		API_FAIL(EOPNOTSUPP);
-	if (msg->msg_name != NULL)
-		API_FAIL(EISCONN);
+	/* An address given to a connection-mode socket is ignored (POSIX,
+	 * as Linux does). */
 	if (len == 0) {
 		tcp_glue_now(lc);
+		if (c->error != 0) {
+			int e = c->error;
+
+			c->error = 0;
+			API_FAIL(e);
+		}
+		if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED)
+			API_FAIL(EAGAIN);
 		if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
-			API_FAIL(c->error ? c->error
-			                  : ((c->flags & TF_STARTED) ? EPIPE : ENOTCONN));
+			API_FAIL(EPIPE);
 		return 0;
 	}
 	for (;;) {
@@ -282,15 +291,21 @@ api_tcp_recvmsg(struct ph_lcore *lc, struct ph_sock *s, struct msghdr *msg, int 
 	struct iovec iov[API_IOV];
 	ssize_t n;
 
+	/* No urgent data is ever held: Linux without SO_OOBINLINE says EINVAL. */
 	if (flags & MSG_OOB)
-		API_FAIL(
-		        EINVAL); /* no urgent data is ever held (SO_OOBINLINE-less Linux: EINVAL) */
-	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		API_FAIL(EINVAL);
+	if (msg->msg_iovlen > IOV_MAX)
+		API_FAIL(EMSGSIZE);
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		if (msg->msg_iov[i].iov_len > SSIZE_MAX - len)
+			API_FAIL(EINVAL);
 		len += msg->msg_iov[i].iov_len;
+	}
+	if (c->state == TCPS_LISTEN)
+		API_FAIL(ENOTCONN);
 	msg->msg_flags = 0;
 	msg->msg_controllen = 0;
-	if (msg->msg_name != NULL)
-		api_put_sin(msg->msg_name, &msg->msg_namelen, c->raddr, c->rport);
+	msg->msg_namelen = 0; /* a stream has no per-message source (Linux) */
 	if (len == 0)
 		return 0;
 	for (;;) {
@@ -310,8 +325,8 @@ api_tcp_recvmsg(struct ph_lcore *lc, struct ph_sock *s, struct msghdr *msg, int 
 				return (ssize_t)done;
 			continue;
 		}
-		if (n == 0 || done > 0)
-			return (ssize_t)done;
+		if (n == 0 || (done > 0 && n != -EAGAIN))
+			return (ssize_t)done; /* end of stream or an error after some data */
 		if (n != -EAGAIN) {
 			if (n == -c->error)
 				c->error = 0;
@@ -319,8 +334,9 @@ api_tcp_recvmsg(struct ph_lcore *lc, struct ph_sock *s, struct msghdr *msg, int 
 		}
 		if (s->nonblock || (flags & MSG_DONTWAIT))
 			API_FAIL(EAGAIN);
+		/* MSG_WAITALL with part of it read: wait for the rest. */
 		if (api_wait(lc, s, readable) != 0)
-			return -1;
+			return done > 0 ? (ssize_t)done : -1;
 	}
 }
 
@@ -367,6 +383,7 @@ api_tcp_setsockopt(struct ph_sock *s, int level, int name, const void *val, sock
 			c->flags |= TF_LINGER0;
 		else
 			c->flags &= ~TF_LINGER0;
+		s->linger = l; /* reported as set; only 0 changes close() */
 		return 0;
 	}
 	if (len < (socklen_t)sizeof(int))
@@ -423,8 +440,9 @@ api_tcp_setsockopt(struct ph_sock *s, int level, int name, const void *val, sock
 			if (v < 88 || v > 65495)
 				API_FAIL(EINVAL);
 			if (c->state != TCPS_CLOSED && c->state != TCPS_LISTEN)
-				return 0; /* as Linux: takes effect on the next connection */
+				return 0; /* as Linux: only before the connection starts */
 			c->adv_mss = (uint16_t)v;
+			c->flags |= TF_USER_MSS;
 			return 0;
 		default:
 			API_FAIL(ENOPROTOOPT);
@@ -438,7 +456,7 @@ api_tcp_setsockopt(struct ph_sock *s, int level, int name, const void *val, sock
 		return 0;
 	}
 	if (level == PH_SOL_POLYHOST && name == PH_SO_CONTEXT) {
-		if (v < 0 || v >= PH_MAX_CTX)
+		if (v < 0 || v >= PH_MAX_CTX || api_host->ctxs[v] == NULL)
 			API_FAIL(ENODEV);
 		if (c->state != TCPS_CLOSED || (c->flags & TF_BOUND))
 			API_FAIL(EISCONN);
@@ -466,7 +484,7 @@ api_tcp_getsockopt(struct ph_sock *s, int level, int name, void *val, socklen_t 
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_LINGER) {
-		struct linger l = {.l_onoff = (c->flags & TF_LINGER0) != 0, .l_linger = 0};
+		struct linger l = s->linger;
 
 		*len = RTE_MIN(*len, (socklen_t)sizeof(l));
 		memcpy(val, &l, *len);

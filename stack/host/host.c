@@ -509,8 +509,15 @@ ph_host_finish(struct ph_host *h, FILE *out)
 	int rc = 0;
 
 	ph_telemetry_unregister();
+	/* Sockets still open give their queued datagrams back, and TCP closes
+	 * (a FIN or RST may be staged for the lead: dropped below, counted). */
+	for (uint16_t i = 0; i < h->n_lcores; i++) {
+		sock_table_fini(h->lcores[i]);
+		tcp_lcore_fini(h->lcores[i]);
+	}
 	/* Requests still on their way to the lead are dropped, counted by the lead:
-	 * staged ones too (a worker may have sent after its last loop turn). */
+	 * staged ones too (a worker may have sent after its last loop turn).
+	 * Then whatever is still in flight between lcores. */
 	for (uint16_t i = 1; i < h->n_lcores; i++) {
 		struct rte_mbuf *m;
 
@@ -520,12 +527,6 @@ ph_host_finish(struct ph_host *h, FILE *out)
 		while (h->lcores[i]->to_lead != NULL &&
 		       rte_ring_sc_dequeue(h->lcores[i]->to_lead, (void **)&m) == 0)
 			ph_drop(lead, m, PH_DROP_SHUTDOWN);
-	}
-	/* Sockets still open give their queued datagrams back; then whatever is
-	 * still in flight between lcores. */
-	for (uint16_t i = 0; i < h->n_lcores; i++) {
-		sock_table_fini(h->lcores[i]);
-		tcp_lcore_fini(h->lcores[i]);
 	}
 	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		struct rte_mbuf *m;

@@ -57,8 +57,10 @@ sock_table_fini(struct ph_lcore *lc)
 			if (s->kind == SOCK_KIND_UDP) {
 				udp_close(lc, s);
 			} else {
-				if (s->kind == SOCK_KIND_TCP && s->tcp != NULL)
+				if (s->kind == SOCK_KIND_TCP && s->tcp != NULL) {
+					tcp_glue_now(lc);
 					tcp_close(s->tcp);
+				}
 				sock_free(lc, s);
 			}
 		}

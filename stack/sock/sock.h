@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <bsd/sys/queue.h>
 
@@ -74,6 +75,7 @@ struct ph_sock {
 	uint32_t rcvbuf, sndbuf; /* bytes, as getsockopt reports them */
 	struct udp_bind *bind;   /* the host-wide binding it is a member of */
 	struct tcp_conn *tcp;    /* SOCK_KIND_TCP: its connection (or listener) */
+	struct linger linger;    /* SO_LINGER as set */
 
 	/* Receive queue: datagrams with data at the payload, headers before it. */
 	struct rte_mbuf **rxq;

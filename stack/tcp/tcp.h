@@ -212,6 +212,8 @@ enum tcp_timer {
 #define TF_WND_UPDATE 0x00800000 /* the window opened: tell the peer */
 #define TF_STARTED    0x01000000 /* it has sent or answered a SYN */
 #define TF_FORCE      0x02000000 /* send what the window allows, Nagle or not */
+#define TF_MORE       0x04000000 /* MSG_MORE: hold the short tail until the next send */
+#define TF_USER_MSS   0x08000000 /* TCP_MAXSEG set: adv_mss holds the user's value */
 
 struct tcp_conn {
 	LIST_ENTRY(tcp_conn) hlink;  /* connection table, or bind table */

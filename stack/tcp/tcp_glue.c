@@ -65,8 +65,9 @@ glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 	}
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hlen + o->len));
 	if (p == NULL) {
+		/* Cannot happen: glue_route keeps the MSS inside one mbuf. */
 		rte_pktmbuf_free(m);
-		ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
+		ph_drop_count(&lc->ctr, PH_DROP_IP_FRAG_FAIL, 1);
 		return -EMSGSIZE;
 	}
 	tcp_hdr_write(p, &hdr, o->opt, o->optlen);
@@ -126,7 +127,7 @@ glue_listening(struct tcp_stack *st, const struct tcp_conn *c, bool on)
 {
 	struct ph_lcore *lc = st->arg;
 	uint64_t *w = &lc->host->tcp_listen_lcores[c->lport];
-	uint64_t bit = 1ull << (lc->index & 63);
+	uint64_t bit = 1ull << lc->index; /* tcp_host_init: at most 64 lcores */
 
 	/* Another listener of this lcore may still hold the port. */
 	if (!on && tcp_port_listening(st, c->lport))
@@ -148,6 +149,11 @@ static const struct tcp_ops glue_ops = {
 int
 tcp_host_init(struct ph_host *h)
 {
+	const struct ph_conf_host *c = &h->conf->host;
+
+	/* A bit per lcore in the listener map; a slice of ports per lcore. */
+	if (h->n_lcores > 64 || (uint32_t)c->ephemeral_hi - c->ephemeral_lo + 1 < h->n_lcores)
+		return -ERANGE;
 	h->tcp_listen_lcores = rte_zmalloc("ph_tcp_listen", 65536 * sizeof(uint64_t), 0);
 	return h->tcp_listen_lcores == NULL ? -ENOMEM : 0;
 }
@@ -193,22 +199,26 @@ flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg, uint16_t origin
 
 	if (h->n_lcores < 2)
 		return lc->index;
+	listeners = __atomic_load_n(&h->tcp_listen_lcores[seg->dport], __ATOMIC_ACQUIRE);
+	if (listeners != 0) {
+		for (uint16_t j = 1; j < h->n_lcores; j++) {
+			uint16_t idx = (uint16_t)((lc->index + j) % h->n_lcores);
+
+			if (idx == origin)
+				break;
+			if (listeners & (1ull << idx))
+				return idx;
+		}
+		return lc->index;
+	}
 	if (seg->dport >= lo && seg->dport <= hi) {
+		/* tcp_host_init checked the range has a port per lcore. */
 		uint32_t per = (hi - lo + 1) / h->n_lcores;
 		uint32_t idx = (seg->dport - lo) / per;
 
 		if (idx >= h->n_lcores)
 			idx = h->n_lcores - 1u;
 		return origin == lc->index ? (uint16_t)idx : lc->index;
-	}
-	listeners = __atomic_load_n(&h->tcp_listen_lcores[seg->dport], __ATOMIC_ACQUIRE);
-	for (uint16_t j = 1; j < h->n_lcores && j < 64; j++) {
-		uint16_t idx = (uint16_t)((lc->index + j) % h->n_lcores);
-
-		if (idx == origin)
-			break;
-		if (listeners & (1ull << idx))
-			return idx;
 	}
 	return lc->index;
 }
@@ -241,8 +251,10 @@ tcp_lcore_init(struct ph_lcore *lc)
 	const struct ph_conf *conf = h->conf;
 	int rc;
 
-	lc->tcp = rte_zmalloc("ph_tcp", sizeof(*lc->tcp), RTE_CACHE_LINE_SIZE);
-	lc->tcp_scratch = rte_malloc("ph_tcp_scratch", 65536, 0);
+	int numa = (int)rte_lcore_to_socket_id(lc->lcore_id);
+
+	lc->tcp = rte_zmalloc_socket("ph_tcp", sizeof(*lc->tcp), RTE_CACHE_LINE_SIZE, numa);
+	lc->tcp_scratch = rte_malloc_socket("ph_tcp_scratch", 65536, 0, numa);
 	if (lc->tcp == NULL || lc->tcp_scratch == NULL)
 		return -ENOMEM;
 	uint16_t lo, hi;
@@ -303,11 +315,14 @@ glue_input(struct ph_lcore *lc, struct rte_mbuf *m, bool forwarded)
 	uint16_t owner;
 
 	if (len < TCP_HDR_LEN) {
+		ph_mib(lc, PH_MIB_tcpInSegs); /* RFC 4022: errors count as received */
 		ph_drop(lc, m, PH_DROP_TCP_TRUNCATED);
 		return;
 	}
 	if (!forwarded && (why = glue_check(m, ip, hl)) != PH_DROP_NONE) {
-		ph_mib(lc, PH_MIB_tcpInErrs);
+		ph_mib(lc, PH_MIB_tcpInSegs);
+		if (why == PH_DROP_TCP_BAD_CSUM)
+			ph_mib(lc, PH_MIB_tcpInErrs); /* and tcpInCsumErrors, by the drop */
 		ph_drop(lc, m, why);
 		return;
 	}
@@ -318,6 +333,7 @@ glue_input(struct ph_lcore *lc, struct rte_mbuf *m, bool forwarded)
 		p = rte_pktmbuf_read(m, hl, len, lc->tcp_scratch);
 	why = tcp_hdr_parse(p, len, &h);
 	if (why != PH_DROP_NONE) {
+		ph_mib(lc, PH_MIB_tcpInSegs);
 		ph_drop(lc, m, why);
 		return;
 	}
@@ -409,13 +425,16 @@ tcp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
 	(void)quote; /* it follows the 8-byte ICMP header after the IPv4 header */
 	/* The connection may live on any lcore, and ICMP errors are rare: each
 	 * lcore gets a reference and looks in its own table. */
+	ph_pkt_meta(m)->lead_op = PH_INBOX_TCP_ICMP; /* before any other lcore sees it */
 	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		if (i == lead->index)
 			continue;
-		rte_mbuf_refcnt_update(m, 1);
-		ph_pkt_meta(m)->lead_op = PH_INBOX_TCP_ICMP;
+		/* A reference on every segment: a reassembled error is a chain. */
+		rte_pktmbuf_refcnt_update(m, 1);
 		if (rte_ring_mp_enqueue(h->lcores[i]->inbox, m) != 0)
 			ph_drop(lead, m, PH_DROP_INBOX_FULL);
+		else
+			ph_mib(lead, PH_MIB_sockInboxOut);
 	}
 	glue_icmp(lead, m);
 }
@@ -427,6 +446,7 @@ tcp_conn_list(struct ph_lcore *lc, unsigned skip, struct tcp_conn_info *out, uns
 	struct tcp_stack *st = lc->tcp;
 	struct tcp_conn *c;
 	unsigned i = 0, n = 0;
+	bool full = false;
 
 	if (st == NULL) {
 		*total = 0;
@@ -440,7 +460,11 @@ tcp_conn_list(struct ph_lcore *lc, unsigned skip, struct tcp_conn_info *out, uns
 
 		if (c->state == TCPS_CLOSED)
 			continue;
-		if (i++ < skip || n >= max)
+		if (n >= max) {
+			full = true;
+			break; /* the owner waits on this lock: hold it no longer */
+		}
+		if (i++ < skip)
 			continue;
 		ci = &out[n++];
 		mss = tcp_data_mss(c);
@@ -475,6 +499,9 @@ tcp_conn_list(struct ph_lcore *lc, unsigned skip, struct tcp_conn_info *out, uns
 		};
 	}
 	rte_spinlock_unlock(&st->all_lock);
-	*total = i;
+	/* A walk cut short knows only about how many there are (ended ones
+	 * still held by a socket count too); a full walk counts exactly, which
+	 * the caller's skip arithmetic across lcores needs. */
+	*total = full && st->n_conns > i ? st->n_conns : i;
 	return n;
 }

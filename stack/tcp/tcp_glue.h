@@ -51,8 +51,9 @@ struct tcp_conn_info {
 	uint64_t bytes_acked, bytes_received, segs_in, segs_out;
 };
 
-/* Up to MAX connections of LC after the first SKIP; *TOTAL how many it has.
- * Only from LC itself (the lead asks each lcore through its mailbox). */
+/* Up to MAX connections of LC after the first SKIP; *TOTAL about how many it
+ * has. Any thread: LC's list is walked under its lock, which LC takes only
+ * to add or free a connection, and held for at most SKIP + MAX entries. */
 unsigned tcp_conn_list(struct ph_lcore *lc, unsigned skip, struct tcp_conn_info *out, unsigned max,
                        unsigned *total);
 

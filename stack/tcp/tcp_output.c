@@ -205,7 +205,7 @@ worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t avail, uint32_t m
 		/* More is queued than the windows allow: wait for a full
 		 * segment unless half the peer's largest window fits. */
 		return c->max_sndwnd > 0 && len >= c->max_sndwnd / 2;
-	if (c->flags & TF_CORK)
+	if (c->flags & (TF_CORK | TF_MORE))
 		return (c->flags & TF_FIN_QUEUED) != 0;
 	if ((c->flags & TF_NODELAY) || flight == 0 || (c->flags & TF_FIN_QUEUED))
 		return true;

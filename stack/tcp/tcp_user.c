@@ -369,11 +369,10 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 		return;
 	if (err != 0)
 		c->error = err;
-	if (c->state == TCPS_LISTEN) {
+	bool was_listening = c->state == TCPS_LISTEN;
+
+	if (was_listening)
 		listener_flush(c);
-		if (st->ops->listening != NULL)
-			st->ops->listening(st, c, false);
-	}
 	tcp_set_state(c, TCPS_CLOSED);
 	tcp_timers_stop(c);
 	if (c->hashed) {
@@ -381,6 +380,9 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 		c->hashed = false;
 	}
 	bind_remove(c);
+	/* After it left the table: the hook looks for other listeners. */
+	if (was_listening && st->ops->listening != NULL)
+		st->ops->listening(st, c, false);
 	if (c->parent != NULL) {
 		struct tcp_conn *l = c->parent;
 
@@ -414,6 +416,40 @@ tcp_enter_time_wait(struct tcp_conn *c)
 	tcp_wakeup(c);
 }
 
+/* Make a closed connection that has been used ready for a new connect: its
+ * options stay, its sequence space, timers' state and buffers go. */
+static void
+tcp_conn_restart(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+	const uint32_t keep = TF_NODELAY | TF_CORK | TF_KEEPALIVE | TF_LINGER0 | TF_REUSEADDR |
+	                      TF_REUSEPORT | TF_USER_MSS;
+	struct tcp_conn saved = *c;
+
+	st->mem -= c->sbuf.cap + c->rbuf.cap;
+	tcp_ring_free(&c->sbuf);
+	tcp_ring_free(&c->rbuf);
+	memset((uint8_t *)c + offsetof(struct tcp_conn, state), 0,
+	       sizeof(*c) - offsetof(struct tcp_conn, state));
+	c->state = TCPS_CLOSED;
+	c->flags = saved.flags & keep;
+	c->tos = saved.tos;
+	c->ttl = saved.ttl;
+	c->adv_mss = (saved.flags & TF_USER_MSS) ? saved.adv_mss : 0;
+	c->rto = st->cfg.rto_init_ms;
+	c->cc = saved.cc;
+	c->keepidle_ms = saved.keepidle_ms;
+	c->keepintvl_ms = saved.keepintvl_ms;
+	c->keepcnt = saved.keepcnt;
+	c->user_timeout_ms = saved.user_timeout_ms;
+	c->sndbuf = saved.sndbuf;
+	c->rcvbuf = saved.rcvbuf;
+	c->laddr = 0;
+	c->lport = 0;
+	TAILQ_INIT(&c->synq);
+	TAILQ_INIT(&c->acceptq);
+}
+
 /* Options and windows of a connection about to send its first SYN. */
 static int
 conn_prepare(struct tcp_conn *c, uint32_t mtu)
@@ -423,7 +459,12 @@ conn_prepare(struct tcp_conn *c, uint32_t mtu)
 
 	if ((rc = conn_rings(c)) != 0)
 		return rc;
-	c->adv_mss = (uint16_t)(mtu > 40 + 65535 ? 65535 : mtu - 40);
+	uint32_t path_mss = mtu > 40 + 65535 ? 65535 : mtu - 40;
+
+	/* TCP_MAXSEG lowers what we offer, never raises it past the path. */
+	if ((c->flags & TF_USER_MSS) && c->adv_mss < path_mss)
+		path_mss = c->adv_mss;
+	c->adv_mss = (uint16_t)path_mss;
 	c->mss = c->adv_mss;
 	c->rcv_ws = st->cfg.window_scaling ? wscale_for(c->rcvbuf) : 0;
 	c->ts_offset = arc4random();
@@ -453,7 +494,9 @@ tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
 	c->rport = seg->sport;
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;
-	c->flags |= (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_CORK)) | TF_PASSIVE;
+	c->flags |= (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_CORK | TF_USER_MSS)) |
+	            TF_PASSIVE;
+	c->adv_mss = l->adv_mss;
 	c->keepidle_ms = l->keepidle_ms;
 	c->keepintvl_ms = l->keepintvl_ms;
 	c->keepcnt = l->keepcnt;
@@ -572,7 +615,7 @@ tcp_listen(struct tcp_conn *c, int backlog)
 			c->backlog = st->cfg.max_backlog;
 		return 0;
 	}
-	if (c->state != TCPS_CLOSED || c->error != 0 || c->hashed)
+	if (c->state != TCPS_CLOSED || c->hashed)
 		return -EINVAL;
 	if (!(c->flags & TF_BOUND) && (rc = tcp_bind(c, 0, 0)) != 0)
 		return rc;
@@ -605,8 +648,19 @@ tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port)
 	default:
 		return -EISCONN;
 	}
-	if (c->error != 0 || (c->flags & TF_STARTED) || c->hashed)
-		return -EISCONN; /* a connection that ended is not reused */
+	if (c->hashed)
+		return -EISCONN;
+	if (c->flags & TF_STARTED) {
+		/* A connection that failed: its error first (the "connect
+		 * again to learn the result" idiom), then a new attempt. */
+		if (c->error != 0) {
+			int e = c->error;
+
+			c->error = 0;
+			return -e;
+		}
+		tcp_conn_restart(c);
+	}
 	if (addr == 0 || port == 0)
 		return -ECONNREFUSED;
 	if ((rc = st->ops->route(st, c->ctx, addr, &saddr, &mtu)) != 0)
@@ -664,8 +718,12 @@ tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, bool more)
 {
 	size_t done = 0;
 
-	if (c->error != 0)
-		return -c->error;
+	if (c->error != 0) {
+		int e = c->error;
+
+		c->error = 0; /* reported once, as SO_ERROR would be */
+		return -e;
+	}
 	switch (c->state) {
 	case TCPS_ESTABLISHED:
 	case TCPS_CLOSE_WAIT:
@@ -673,11 +731,8 @@ tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, bool more)
 	case TCPS_SYN_SENT:
 	case TCPS_SYN_RECEIVED:
 		return -EAGAIN; /* wait for the handshake */
-	case TCPS_CLOSED:
-	case TCPS_LISTEN:
-		return (c->flags & TF_STARTED) ? -EPIPE : -ENOTCONN;
 	default:
-		return -EPIPE;
+		return -EPIPE; /* never connected too: Linux says EPIPE, not ENOTCONN */
 	}
 	if (c->flags & TF_FIN_QUEUED)
 		return -EPIPE;
@@ -693,10 +748,15 @@ tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, bool more)
 		if (n < iov[i].iov_len)
 			break;
 	}
+	/* MSG_MORE holds only a short tail (as Linux does): full segments
+	 * go, so a full ring always drains. */
+	if (more)
+		c->flags |= TF_MORE;
+	else
+		c->flags &= ~TF_MORE;
 	if (done == 0)
 		return -EAGAIN;
-	if (!more)
-		tcp_output(c);
+	tcp_output(c);
 	tcp_reap(c->st);
 	return (ssize_t)done;
 }
@@ -751,14 +811,28 @@ tcp_recv(struct tcp_conn *c, const struct iovec *iov, int iovcnt, size_t len, bo
 int
 tcp_shutdown(struct tcp_conn *c, int how)
 {
+	struct tcp_stack *st = c->st;
+
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return -EINVAL;
-	if (c->state == TCPS_LISTEN && how != SHUT_WR) {
-		/* Linux: shutting a listener's read side stops it listening. */
-		tcp_conn_drop(c, 0);
+	if (c->state == TCPS_LISTEN) {
+		/* Linux: SHUT_WR does nothing to a listener; its read side
+		 * stops listening but keeps the address (listen() again works). */
+		if (how != SHUT_WR) {
+			listener_flush(c);
+			tcp_set_state(c, TCPS_CLOSED);
+			if (st->ops->listening != NULL)
+				st->ops->listening(st, c, false);
+		}
 		return 0;
 	}
-	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN || c->state == TCPS_SYN_SENT)
+	if (c->state == TCPS_SYN_SENT) {
+		/* Linux aborts the connect. */
+		tcp_conn_drop(c, 0);
+		tcp_reap(st);
+		return 0;
+	}
+	if (c->state == TCPS_CLOSED)
 		return -ENOTCONN;
 	if (how != SHUT_WR) {
 		c->flags |= TF_SHUT_RD;
@@ -887,6 +961,8 @@ tcp_port_listening(struct tcp_stack *st, uint16_t port)
 {
 	struct tcp_conn *c;
 
+	/* Listeners of every context on PORT share the bind buckets of
+	 * (ctx, port): walk the table rather than guess the contexts. */
 	for (uint32_t b = 0; b <= st->bind_mask; b++)
 		LIST_FOREACH(c, &st->binds[b], hlink)
 	if (c->lport == port && c->state == TCPS_LISTEN)

@@ -1663,7 +1663,7 @@ send_before_connect(void **state)
 	struct th *t = *state;
 
 	t->c = tcp_conn_new(&t->st, 0, &t->user);
-	assert_int_equal(th_write(t, "x", 1), -ENOTCONN);
+	assert_int_equal(th_write(t, "x", 1), -EPIPE); /* as Linux */
 	uint8_t b[2];
 	assert_int_equal(th_read(t, b, 2), -ENOTCONN);
 }
