@@ -28,7 +28,7 @@ test: build
 	scripts/test-summary $(BUILD)/meson-logs/testlog.json; \
 	exit $$status
 
-# Long tiers (nothing yet beyond `make test`; big transfers and fuzzing come with TCP).
+# Long tiers too: the 1 GiB transfers (HTTP, ph-perf, TCP through 2% loss).
 test-long: build
 	@meson test -C $(BUILD) --no-rebuild --print-errorlogs $(MESON_TEST_ARGS); status=$$?; \
 	scripts/test-summary $(BUILD)/meson-logs/testlog.json; \
