@@ -55,8 +55,10 @@ ssize_t api_tcp_sendmsg(struct ph_lcore *lc, struct ph_sock *s, const struct msg
                         size_t len);
 ssize_t api_tcp_recvmsg(struct ph_lcore *lc, struct ph_sock *s, struct msghdr *msg, int flags);
 int api_tcp_getname(struct ph_sock *s, struct sockaddr *addr, socklen_t *len, bool peer);
-int api_tcp_setsockopt(struct ph_sock *s, int level, int name, const void *val, socklen_t len);
-int api_tcp_getsockopt(struct ph_sock *s, int level, int name, void *val, socklen_t *len);
+int api_tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, const void *val,
+                       socklen_t len);
+int api_tcp_getsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, void *val,
+                       socklen_t *len);
 int api_tcp_shutdown(struct ph_lcore *lc, struct ph_sock *s, int how);
 void api_tcp_close(struct ph_lcore *lc, struct ph_sock *s);
 int api_tcp_ioctl(struct ph_sock *s, unsigned long request, int *arg);

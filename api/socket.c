@@ -18,7 +18,6 @@
 #include "core/pkt.h"
 #include "polyhost/polyhost.h"
 #include "sock/sock.h"
-#include "tcp/tcp_glue.h"
 #include "udp/udp.h"
 #include "wire/ipv4.h"
 
@@ -423,7 +422,7 @@ ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (s == NULL)
 		return -1;
 	if (s->kind == SOCK_KIND_TCP)
-		return tcp_glue_now(lc), api_tcp_setsockopt(s, level, name, val, len);
+		return api_tcp_setsockopt(lc, s, level, name, val, len);
 	if (val == NULL || len < (socklen_t)sizeof(int))
 		API_FAIL(EINVAL);
 	memcpy(&v, val, sizeof(v));
@@ -475,7 +474,7 @@ ph_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (s == NULL)
 		return -1;
 	if (s->kind == SOCK_KIND_TCP)
-		return tcp_glue_now(lc), api_tcp_getsockopt(s, level, name, val, len);
+		return api_tcp_getsockopt(lc, s, level, name, val, len);
 	if (val == NULL || len == NULL)
 		API_FAIL(EFAULT);
 	if (*len < (socklen_t)sizeof(int))

@@ -366,11 +366,13 @@ buf_size(int v)
 }
 
 int
-api_tcp_setsockopt(struct ph_sock *s, int level, int name, const void *val, socklen_t len)
+api_tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, const void *val,
+                   socklen_t len)
 {
 	struct tcp_conn *c = s->tcp;
 	int v;
 
+	tcp_glue_now(lc); /* some options arm timers or send at once */
 	if (val == NULL)
 		API_FAIL(EFAULT);
 	if (level == SOL_SOCKET && name == SO_LINGER) {
@@ -468,11 +470,13 @@ api_tcp_setsockopt(struct ph_sock *s, int level, int name, const void *val, sock
 }
 
 int
-api_tcp_getsockopt(struct ph_sock *s, int level, int name, void *val, socklen_t *len)
+api_tcp_getsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, void *val,
+                   socklen_t *len)
 {
 	struct tcp_conn *c = s->tcp;
 	int v;
 
+	tcp_glue_now(lc); /* TCP_INFO reports times relative to now */
 	if (val == NULL || len == NULL)
 		API_FAIL(EFAULT);
 	if (level == IPPROTO_TCP && name == TCP_INFO) {

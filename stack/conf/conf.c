@@ -1331,7 +1331,7 @@ ph_conf_load(const char *path, char *err, size_t errlen)
 	strlcpy(c->path, path, sizeof(c->path));
 	strlcpy(c->lcores, "0", sizeof(c->lcores));
 	ph_conf_host_defaults(&c->host);
-	tcp_conf_defaults(&c->tcp, true); /* one table of TCP defaults, in tcp_user.c */
+	tcp_conf_defaults(&c->tcp); /* one table of TCP defaults, in tcp_user.c */
 	strlcpy(c->ctxs[0].name, PH_CTX_DEFAULT_NAME, sizeof(c->ctxs[0].name));
 	c->ctxs[0].id = 0;
 	c->n_ctxs = 1;

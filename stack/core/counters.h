@@ -90,6 +90,7 @@
 	X(TCP_ACK_TOO_OLD,      "tcp_ack_too_old",         NONE)                                   \
 	X(TCP_OFO_FULL,         "tcp_ofo_queue_full",      NONE)                                   \
 	X(TCP_DATA_AFTER_CLOSE, "tcp_data_after_close",    NONE)                                   \
+	X(TCP_SEG_TOO_BIG,      "tcp_segment_too_big",     NONE)                                   \
 	X(INBOX_FULL,           "lcore_inbox_full",        NONE)                                   \
 	X(LOOP_FULL,            "loopback_queue_full",     ipOutDiscards)                          \
 	/* neighbour resolution */                                                                 \

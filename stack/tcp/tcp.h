@@ -190,7 +190,6 @@ enum tcp_timer {
 #define TF_NODELAY    0x00000002 /* TCP_NODELAY */
 #define TF_CORK       0x00000004 /* TCP_CORK */
 #define TF_FIN_QUEUED 0x00000008 /* the application is done sending */
-#define TF_FIN_SENT   0x00000010
 #define TF_RCVD_FIN   0x00000020
 #define TF_TS_OK      0x00000040 /* RFC 7323 timestamps negotiated */
 #define TF_WS_OK      0x00000080 /* window scale negotiated */
@@ -315,10 +314,11 @@ LIST_HEAD(tcp_conn_list, tcp_conn);
 struct tcp_stack {
 	struct ph_conf_tcp cfg;
 	const struct tcp_ops *ops;
-	void *arg;               /* the host's (struct ph_lcore * in the stack) */
-	struct ph_counters *ctr; /* the lcore's counters */
-	uint64_t now;            /* ms, set by the caller before every call */
-	uint64_t now_us;         /* µs, for ISNs (RFC 6528's M) */
+	const struct tcp_cc_ops *cc; /* cfg.cc, for new connections */
+	void *arg;                   /* the host's (struct ph_lcore * in the stack) */
+	struct ph_counters *ctr;     /* the lcore's counters */
+	uint64_t now;                /* ms, set by the caller before every call */
+	uint64_t now_us;             /* µs, for ISNs (RFC 6528's M) */
 	uint16_t eph_lo, eph_hi;
 
 	struct tcp_conn_list *conns; /* by 4-tuple and context */
@@ -346,8 +346,8 @@ struct tcp_stack {
 
 /* ---- the stack (tcp_user.c) ---- */
 
-/* The [tcp] defaults: every field (ALL), or only the numbers left at 0. */
-void tcp_conf_defaults(struct ph_conf_tcp *cfg, bool all);
+/* The [tcp] defaults (what the configuration starts from). */
+void tcp_conf_defaults(struct ph_conf_tcp *cfg);
 
 int tcp_stack_init(struct tcp_stack *st, const struct ph_conf_tcp *cfg, uint16_t eph_lo,
                    uint16_t eph_hi, const struct tcp_ops *ops, void *arg, struct ph_counters *ctr);
@@ -403,6 +403,10 @@ uint32_t tcp_readable(const struct tcp_conn *c);
 /* ---- inside the module ---- */
 
 void tcp_output(struct tcp_conn *c);
+/* Send the segment at SND.UNA again now, whatever cwnd and the peer's
+ * window say: fast retransmit, a NewReno partial ACK, a timeout under a
+ * zero window (RFC 5681 3.2, RFC 6582 3.2, RFC 9293 3.8.6.1). */
+void tcp_retransmit_head(struct tcp_conn *c);
 /* Send an ACK now (challenge ACKs, keep-alive probes use their own). */
 void tcp_send_ack(struct tcp_conn *c);
 /* Send a RST for C's current state (abort). */

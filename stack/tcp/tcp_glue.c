@@ -66,8 +66,7 @@ glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hlen + o->len));
 	if (p == NULL) {
 		/* Cannot happen: glue_route keeps the MSS inside one mbuf. */
-		rte_pktmbuf_free(m);
-		ph_drop_count(&lc->ctr, PH_DROP_IP_FRAG_FAIL, 1);
+		ph_drop(lc, m, PH_DROP_TCP_SEG_TOO_BIG);
 		return -EMSGSIZE;
 	}
 	tcp_hdr_write(p, &hdr, o->opt, o->optlen);
@@ -394,25 +393,48 @@ tcp_inbox_input(struct ph_lcore *lc, struct rte_mbuf *m)
 	glue_input(lc, m, true);
 }
 
-/* The quoted header of the ICMP error in M and what it says, for this
- * lcore's connections. Consumes M (a reference to it). */
+/* What an ICMP error about one of our segments quotes. */
+struct icmp_quote {
+	uint32_t laddr, raddr, seq;
+	uint16_t lport, rport, mtu;
+};
+
+/* Read the quote of the ICMP error in M (data at its IPv4 header; the quote
+ * follows the 8-byte ICMP header). false when it is too short to name a
+ * connection (RFC 792: the IP header and 8 bytes must be there). */
+static bool
+icmp_quote_read(struct rte_mbuf *m, struct icmp_quote *iq)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint16_t quote = (uint16_t)(rte_ipv4_hdr_len(ip) + 8), qhl;
+	uint8_t buf[IPV4_MAX_HDR + 8], icmp[8];
+	const uint8_t *q = rte_pktmbuf_read(m, quote, IPV4_MIN_HDR, buf);
+	const uint8_t *h = rte_pktmbuf_read(m, quote - 8u, 8, icmp);
+
+	if (q == NULL || h == NULL || (qhl = (uint16_t)((q[0] & 0xf) * 4)) < IPV4_MIN_HDR ||
+	    (q = rte_pktmbuf_read(m, quote, (uint32_t)qhl + 8, buf)) == NULL)
+		return false;
+	iq->laddr = tcp_rd32(q + 12);
+	iq->raddr = tcp_rd32(q + 16);
+	iq->lport = tcp_rd16(q + qhl);
+	iq->rport = tcp_rd16(q + qhl + 2);
+	iq->seq = tcp_rd32(q + qhl + 4);
+	iq->mtu = tcp_rd16(h + 6); /* next-hop MTU of "fragmentation needed" */
+	return true;
+}
+
+/* This lcore's part of an ICMP error the lead checked. Consumes M (a
+ * reference to it). */
 static void
 glue_icmp(struct ph_lcore *lc, struct rte_mbuf *m)
 {
 	struct ph_pkt_meta *meta = ph_pkt_meta(m);
-	uint8_t buf[IPV4_MAX_HDR + 8];
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	uint16_t quote = (uint16_t)(rte_ipv4_hdr_len(ip) + 8), qhl, mtu;
-	const uint8_t *q = rte_pktmbuf_read(m, quote, IPV4_MIN_HDR, buf);
-	const uint8_t *icmp = rte_pktmbuf_mtod_offset(m, const uint8_t *, quote - 8);
+	struct icmp_quote iq;
 
-	if (q != NULL && (qhl = (uint16_t)((q[0] & 0xf) * 4)) >= IPV4_MIN_HDR &&
-	    (q = rte_pktmbuf_read(m, quote, (uint32_t)qhl + 8, buf)) != NULL) {
-		mtu = (uint16_t)(icmp[6] << 8 | icmp[7]);
+	if (icmp_quote_read(m, &iq)) {
 		tcp_glue_now(lc);
-		tcp_icmp_input(lc->tcp, meta->ctx, tcp_rd32(q + 12), tcp_rd16(q + qhl),
-		               tcp_rd32(q + 16), tcp_rd16(q + qhl + 2), tcp_rd32(q + qhl + 4),
-		               meta->icmp_type, meta->icmp_code, mtu);
+		tcp_icmp_input(lc->tcp, meta->ctx, iq.laddr, iq.lport, iq.raddr, iq.rport, iq.seq,
+		               meta->icmp_type, meta->icmp_code, iq.mtu);
 	}
 	rte_pktmbuf_free(m);
 }
@@ -421,8 +443,13 @@ void
 tcp_icmp_error(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote)
 {
 	struct ph_host *h = lead->host;
+	struct icmp_quote iq;
 
-	(void)quote; /* it follows the 8-byte ICMP header after the IPv4 header */
+	(void)quote; /* icmp_quote_read finds it the same way on every lcore */
+	if (!icmp_quote_read(m, &iq)) {
+		ph_drop(lead, m, PH_DROP_ICMP_TRUNCATED);
+		return;
+	}
 	/* The connection may live on any lcore, and ICMP errors are rare: each
 	 * lcore gets a reference and looks in its own table. */
 	ph_pkt_meta(m)->lead_op = PH_INBOX_TCP_ICMP; /* before any other lcore sees it */

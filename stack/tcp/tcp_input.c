@@ -545,18 +545,9 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		c->flags &= ~TF_PROBE_SENT;
 		c->rexmt_since = st->now;
 		if (c->flags & TF_RECOVERY) {
-			if (!c->cc->recovery_ack(c, acked)) {
-				/* Partial ACK: the next hole goes now (RFC 6582 3.2 step 5). */
-				uint32_t save = c->snd_nxt, cw = c->cwnd;
-
-				c->snd_nxt = c->snd_una;
-				c->cwnd = tcp_data_mss(c); /* one segment: the hole */
-				c->flags |= TF_ACKNOW;
-				tcp_output(c);
-				c->cwnd = cw;
-				if (seq_gt(save, c->snd_nxt))
-					c->snd_nxt = save;
-			}
+			/* Partial ACK: the next hole goes now (RFC 6582 3.2 step 5). */
+			if (!c->cc->recovery_ack(c, acked))
+				tcp_retransmit_head(c);
 		} else {
 			c->dupacks = 0;
 			c->cc->ack(c, acked, flight);
@@ -586,20 +577,8 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 			if (seq_gt(o->sack[i].l, ack) && seq_leq(o->sack[i].r, c->snd_max))
 				hole = true;
 		if (c->cc->dupack(c, hole)) {
-			uint32_t save = c->snd_nxt;
-
 			tcp_mib(st, PH_MIB_tcp_fast_retransmits);
-			c->flags &= ~TF_RTT_TIMING;
-			c->snd_nxt = c->snd_una;
-			/* One segment, whatever cwnd says (RFC 5681 3.2 step 2). */
-			uint32_t cw = c->cwnd;
-			c->cwnd = c->snd_max - c->snd_una < tcp_data_mss(c)
-			                  ? c->snd_max - c->snd_una
-			                  : tcp_data_mss(c);
-			tcp_output(c);
-			c->cwnd = cw;
-			if (seq_gt(save, c->snd_nxt))
-				c->snd_nxt = save;
+			tcp_retransmit_head(c); /* RFC 5681 3.2 step 2 */
 			c->total_retrans++;
 		} else if (!(c->flags & TF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3) {
 			/* Limited transmit (RFC 3042): a new segment on each of

@@ -309,8 +309,6 @@ tcp_output(struct tcp_conn *c)
 		if (len > 0 && len < mss)
 			c->snd_sml = seq + len;
 		c->snd_nxt += len + (fin ? 1 : 0);
-		if (fin)
-			c->flags |= TF_FIN_SENT;
 		if (seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		if (len > 0 || fin) {
@@ -322,6 +320,35 @@ tcp_output(struct tcp_conn *c)
 		}
 		if (len == 0)
 			return;
+	}
+}
+
+void
+tcp_retransmit_head(struct tcp_conn *c)
+{
+	struct tcp_stack *st = c->st;
+	uint32_t off = c->snd_una - c->snd_buf_seq;
+	uint32_t mss = tcp_data_mss(c), len = 0, end;
+	uint8_t flags = TCP_ACK;
+
+	if (off < c->sbuf.len)
+		len = c->sbuf.len - off < mss ? c->sbuf.len - off : mss;
+	if ((c->flags & TF_FIN_QUEUED) && off + len == c->sbuf.len && c->state != TCPS_FIN_WAIT_2 &&
+	    c->state != TCPS_TIME_WAIT)
+		flags |= TCP_FIN;
+	if (len == 0 && !(flags & TCP_FIN))
+		return;
+	if (len > 0 && off + len == c->sbuf.len)
+		flags |= TCP_PSH;
+	c->flags &= ~TF_RTT_TIMING; /* Karn: no sample from a retransmission */
+	tcp_mib(st, PH_MIB_tcpRetransSegs);
+	send_segment(c, c->snd_una, flags, off, len);
+	end = c->snd_una + len + ((flags & TCP_FIN) ? 1 : 0);
+	if (seq_lt(c->snd_nxt, end))
+		c->snd_nxt = end;
+	if (!tcp_timer_armed(c, TCP_T_REXMT)) {
+		c->rexmt_since = st->now;
+		tcp_rexmt_arm(c);
 	}
 }
 

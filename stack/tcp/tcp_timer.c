@@ -132,11 +132,7 @@ timer_rexmt(struct tcp_conn *c)
 	if (c->snd_wnd == 0 && c->state >= TCPS_ESTABLISHED) {
 		/* The peer shrank its window to nothing under data in flight:
 		 * the head segment goes anyway, as a probe that can be ACKed. */
-		uint32_t w = c->snd_wnd;
-
-		c->snd_wnd = tcp_data_mss(c);
-		tcp_output(c);
-		c->snd_wnd = w;
+		tcp_retransmit_head(c);
 		return;
 	}
 	tcp_output(c);

@@ -122,7 +122,7 @@ pow2_at_least(uint32_t n)
 }
 
 void
-tcp_conf_defaults(struct ph_conf_tcp *cfg, bool all)
+tcp_conf_defaults(struct ph_conf_tcp *cfg)
 {
 	const struct ph_conf_tcp d = {
 	        .msl_ms = 30000,
@@ -147,33 +147,7 @@ tcp_conf_defaults(struct ph_conf_tcp *cfg, bool all)
 	        .cc = "newreno",
 	};
 
-	if (all) {
-		*cfg = d;
-		return;
-	}
-#define TCP_DEFAULT(f)                                                                             \
-	do {                                                                                       \
-		if (cfg->f == 0)                                                                   \
-			cfg->f = d.f;                                                              \
-	} while (0)
-	TCP_DEFAULT(msl_ms);
-	TCP_DEFAULT(rto_init_ms);
-	TCP_DEFAULT(rto_min_ms);
-	TCP_DEFAULT(rto_max_ms);
-	TCP_DEFAULT(delack_ms);
-	TCP_DEFAULT(rmem);
-	TCP_DEFAULT(wmem);
-	TCP_DEFAULT(max_backlog);
-	TCP_DEFAULT(syn_retries);
-	TCP_DEFAULT(synack_retries);
-	TCP_DEFAULT(retries);
-	TCP_DEFAULT(keepidle_s);
-	TCP_DEFAULT(keepintvl_s);
-	TCP_DEFAULT(keepcnt);
-	TCP_DEFAULT(max_conns);
-#undef TCP_DEFAULT
-	if (cfg->cc[0] == '\0')
-		memcpy(cfg->cc, d.cc, sizeof(d.cc));
+	*cfg = d;
 }
 
 int
@@ -182,12 +156,14 @@ tcp_stack_init(struct tcp_stack *st, const struct ph_conf_tcp *cfg, uint16_t eph
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
-	tcp_conf_defaults(&st->cfg, false); /* a zero number means the default */
 	st->ops = ops;
 	st->arg = arg;
 	st->ctr = ctr;
 	st->eph_lo = eph_lo;
 	st->eph_hi = eph_hi;
+	/* Chosen once: a connection only copies the pointer. */
+	if ((st->cc = tcp_cc_find(cfg->cc)) == NULL)
+		return -EINVAL;
 	st->conn_mask = pow2_at_least(cfg->max_conns ? cfg->max_conns : 1024) - 1;
 	st->bind_mask = 1023;
 	st->conns = calloc(st->conn_mask + 1, sizeof(*st->conns));
@@ -253,9 +229,7 @@ tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user)
 	c->user = user;
 	c->state = TCPS_CLOSED;
 	c->rto = st->cfg.rto_init_ms;
-	c->cc = tcp_cc_find(st->cfg.cc);
-	if (c->cc == NULL)
-		c->cc = &tcp_cc_newreno;
+	c->cc = st->cc;
 	c->sndbuf = st->cfg.wmem;
 	c->rcvbuf = st->cfg.rmem;
 	c->keepidle_ms = st->cfg.keepidle_s * 1000;

@@ -37,7 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
 # fetch_sha URL: the SHA-256 of the body, or nothing if curl failed or the
 # status was not 200 (the body goes straight to sha256sum: no copy on disk).
 fetch_sha() {
@@ -73,13 +72,7 @@ head -c $((64 * 1024 * 1024)) /dev/urandom > "$WWW/f64m"
 echo "<h1>polyhost</h1>" > "$WWW/index.html"
 echo "below" > "$WWW/sub/index.html"
 
-cat > "$CONF" <<INI
-[eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
-lcores = 0-1
-[port p0]
-device = net_tap0,iface=$TAP
-address = 198.18.0.2/24
+{ tap_host_conf 0-1; cat <<INI
 [service web]
 type = http
 listen = tcp:198.18.0.2:8080
@@ -89,6 +82,7 @@ body_size = 4096
 type = echo
 listen = tcp:198.18.0.2:7
 INI
+} > "$CONF"
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 nsx ip link set lo up
@@ -180,7 +174,7 @@ check "ph-httpd: clean shutdown during a download and with an idle connection, n
 	ns_stop
 kill -TERM "$SLOW" "$IDLE" 2>/dev/null
 wait "$SLOW" "$IDLE" 2>/dev/null
-grep -q "0 of .* mbufs in use after shutdown" "$LOG" || notok "mempool report"
+mbufs_back "$LOG" || notok "mempool report"
 
 # ---- polyhostd: a type = http service beside a TCP echo service ----
 if ! polyhostd_start "$NS" "$BUILD" "$CONF" "$LOG"; then
@@ -199,7 +193,7 @@ check "polyhostd http: ab -n 1000 -c 100: $(ab_summary "$LOG.ab")" ab_ok "$LOG.a
 out=$(echo "beside http" | nsx timeout 10 socat -t 5 - TCP4:198.18.0.2:7 2>&1)
 check "polyhostd: the TCP echo service answers in the same loop" [ "$out" = "beside http" ]
 check "polyhostd: clean shutdown, no mbuf lost" ns_stop
-grep -q "0 of .* mbufs in use after shutdown" "$LOG" || notok "mempool report"
+mbufs_back "$LOG" || notok "mempool report"
 
 [ "$FAILED" -eq 0 ] || { echo "log: $LOG"; exit 1; }
 exit 0

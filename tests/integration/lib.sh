@@ -15,6 +15,44 @@ check() { # check "what" command...
 	if "$@"; then ok "$what"; else notok "$what"; fi
 }
 nsx() { ip netns exec "$NS" "$@"; }
+# The Linux peer of the test's tap (TAP): 198.18.0.1/24, after each start.
+peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
+# mbufs_back LOG: the program's shutdown report says every buffer came back.
+mbufs_back() { grep -q "0 of .* mbufs in use after shutdown" "$1"; }
+# clean_exit RC LOG: it exited 0 and gave every buffer back.
+clean_exit() { [ "$1" -eq 0 ] && mbufs_back "$2"; }
+# tap_host_conf LCORES: the [eal] and [port p0] sections of a host on a
+# net_tap port TAP with 198.18.0.2/24 (the test's own sections follow).
+tap_host_conf() {
+	cat <<INI
+[eal]
+args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
+lcores = $1
+[port p0]
+device = net_tap0,iface=$TAP
+address = 198.18.0.2/24
+INI
+}
+
+# ph-perf (PERF, with CONF and the timeout T of the test):
+# perf_result LOG...: the result line of a client or server.
+perf_result() { grep -hE "^ph-perf: (client|server) [a-z-]+ .* result=" "$@" | head -1; }
+# perf_report LOG NAME: a counter of its exit report (0 when absent).
+perf_report() { awk -v k="$2" '$1 == k {print $2; f=1} END {if (!f) print 0}' "$1" | head -1; }
+# perf_client LOG ARGS...: the client in NS; the kernel side is set up once
+# the tap exists (the client retries its connect until then). Its status.
+perf_client() {
+	local log=$1 rc=0
+	shift
+	# Not through nsx: PID must be the program's (timeout's), not a subshell's.
+	ip netns exec "$NS" timeout -k 5 "$T" "$PERF" -c "$CONF" -- client "$@" --wait 15000 \
+		> "$log" 2>&1 &
+	PID=$!
+	peer_up
+	wait "$PID" || rc=$?
+	PID=
+	return $rc
+}
 # A host-wide counter or drop reason of the running host, by name.
 counter() { "$BUILD/apps/phctl" -p "$PREFIX" get "$1"; }
 # The MAC of the host's first port (frames crafted for it must be unicast).

@@ -58,11 +58,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
-# The client's or server's result line, for the TAP output.
-result() { grep -hE "^ph-perf: (client|server) [a-z-]+ .* result=" "$@" | head -1; }
-# mbufs_back LOG: the program gave every packet buffer back.
-mbufs_back() { grep -q "0 of .* mbufs in use after shutdown" "$1"; }
 sum_of() { cut -d' ' -f1 "$1"; }
 # bg_end PID OK: wait for a Linux helper; if the ph-perf side failed (OK is
 # not 0), stop it first rather than wait for its timeout.
@@ -79,33 +74,11 @@ check "ph-perf's sha256 of \"abc\" is FIPS 180-4's" \
 	  ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad ]
 
 # The stack on CPU 1 (it busy-polls), the Linux tools on CPU 0.
-cat > "$CONF" <<INI
-[eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
-lcores = 1
-[port p0]
-device = net_tap0,iface=$TAP
-address = 198.18.0.2/24
-INI
+tap_host_conf 1 > "$CONF"
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 nsx ip link set lo up
 
-# perf_client LOG ARGS...: ph-perf's client in the namespace; the kernel side
-# is configured once the tap exists (the client retries its connect until
-# then); returns the client's exit status.
-perf_client() {
-	local log=$1 rc=0
-	shift
-	# Not through nsx: PID must be the program's (timeout's), not a subshell's.
-	ip netns exec "$NS" timeout -k 5 "$T" "$PERF" -c "$CONF" -- client "$@" --wait 15000 \
-		> "$log" 2>&1 &
-	PID=$!
-	peer_up
-	wait "$PID" || rc=$?
-	PID=
-	return $rc
-}
 # perf_server LOG ARGS...: ph-perf's server in the namespace, up and listening.
 perf_server() {
 	local log=$1
@@ -123,7 +96,7 @@ server_done() {
 	wait "$PID" || rc=$?
 	PID=
 	if [ $rc -eq 0 ] && mbufs_back "$1"; then
-		ok "$2: server exit 0, every mbuf back: $(result "$1")"
+		ok "$2: server exit 0, every mbuf back: $(perf_result "$1")"
 	else
 		notok "$2: server exit $rc: $(tail -5 "$1")"
 	fi
@@ -135,7 +108,7 @@ SINK=$!
 rc=0
 perf_client "$LOG.c1" 198.18.0.1:5001 --raw --bytes "$SIZE" --sha256 --expect-sha256 "$EXP" || rc=$?
 if [ $rc -eq 0 ]; then
-	ok "ph-perf client -> socat: $(result "$LOG.c1")"
+	ok "ph-perf client -> socat: $(perf_result "$LOG.c1")"
 else
 	notok "ph-perf client -> socat: $(tail -1 "$LOG.c1")"
 fi
@@ -166,7 +139,7 @@ rc=0
 perf_client "$LOG.c4" 198.18.0.1:5004 --raw --reverse --verify --sha256 \
 	--expect-sha256 "$EXP" || rc=$?
 if [ $rc -eq 0 ]; then
-	ok "socat -> ph-perf client, every byte checked: $(result "$LOG.c4")"
+	ok "socat -> ph-perf client, every byte checked: $(perf_result "$LOG.c4")"
 else
 	notok "socat -> ph-perf client: $(tail -1 "$LOG.c4")"
 fi
@@ -194,7 +167,7 @@ ns_bg taskset -c 0 timeout "$T" socat TCP-LISTEN:5007,reuseaddr,fork PIPE
 rr_echo() { # SIZE CONNS TRANSACTIONS
 	if perf_client "$LOG.c7" 198.18.0.1:5007 --raw --test rr --req "$1" --resp "$1" --conns "$2" \
 		--transactions "$3" --verify; then
-		ok "rr $1/$1 x $3 against socat's echo, every byte checked: $(result "$LOG.c7")"
+		ok "rr $1/$1 x $3 against socat's echo, every byte checked: $(perf_result "$LOG.c7")"
 	else
 		notok "rr $1/$1 against socat's echo: $(tail -1 "$LOG.c7")"
 	fi
@@ -246,9 +219,9 @@ vdone() {
 	wait "$PID" || rc=$?
 	PID=
 	if [ $rc -eq 0 ] && mbufs_back "$1"; then
-		ok "$2: $(result "$1")"
+		ok "$2: $(perf_result "$1")"
 	else
-		notok "$2: exit $rc: $(result "$1" || tail -1 "$1")"
+		notok "$2: exit $rc: $(perf_result "$1" || tail -1 "$1")"
 	fi
 	return $rc
 }
@@ -314,7 +287,7 @@ memif_pair() {
 	wait "$PID" || src=$?
 	PID=
 	if [ $rc -eq 0 ] && [ $src -eq 0 ] && mbufs_back "$LOG.mc" && mbufs_back "$LOG.ms"; then
-		ok "$name: $(result "$LOG.mc")"
+		ok "$name: $(perf_result "$LOG.mc")"
 	else
 		notok "$name: client exit $rc, server exit $src: $(tail -3 "$LOG.mc") / $(tail -3 "$LOG.ms")"
 	fi
@@ -322,11 +295,11 @@ memif_pair() {
 
 memif_pair "memif bulk $SIZE client -> server" "--sha256 --expect-sha256 $EXP" \
 	--bytes "$SIZE" --sha256 --expect-sha256 "$EXP"
-check "memif bulk: the server's sha256 is the pattern's ($(result "$LOG.ms"))" \
+check "memif bulk: the server's sha256 is the pattern's ($(perf_result "$LOG.ms"))" \
 	grep -q "sha256=$EXP result=ok" "$LOG.ms"
 memif_pair "memif bulk $SIZE server -> client" "--sha256 --expect-sha256 $EXP" \
 	--reverse --bytes "$SIZE" --sha256 --expect-sha256 "$EXP"
-check "memif bulk reverse: the server sent the pattern ($(result "$LOG.ms"))" \
+check "memif bulk reverse: the server sent the pattern ($(perf_result "$LOG.ms"))" \
 	grep -q "sha256=$EXP result=ok" "$LOG.ms"
 memif_pair "memif bulk $SIZE over 4 connections, every byte checked" "" --bytes "$SIZE" --conns 4
 memif_pair "memif rr 64/1024 x $RR_N over 2 connections" "" --test rr --req 64 --resp 1024 \

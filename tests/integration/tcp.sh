@@ -46,20 +46,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
-result() { grep -hE "^ph-perf: (client|server) [a-z-]+ .* result=" "$@" | head -1; }
-mbufs_back() { grep -q "0 of .* mbufs in use after shutdown" "$1"; }
-# A counter from the report a ph-perf prints when it exits (0 if absent).
-report() { awk -v k="$2" '$1 == k {print $2; f=1} END {if (!f) print 0}' "$1" | head -1; }
 
-cat > "$CONF" <<INI
-[eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
-lcores = 1
-[port p0]
-device = net_tap0,iface=$TAP
-address = 198.18.0.2/24
-INI
+tap_host_conf 1 > "$CONF"
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 nsx ip link set lo up
@@ -103,18 +91,6 @@ else
 	notok "sink exited non-zero: $(tail -5 "$LOG.s")"
 fi
 
-# perf_client LOG ARGS...: ph-perf's client; returns its exit status.
-perf_client() {
-	local log=$1 rc=0
-	shift
-	ip netns exec "$NS" timeout -k 5 "$T" "$PERF" -c "$CONF" -- client "$@" --wait 15000 \
-		> "$log" 2>&1 &
-	PID=$!
-	peer_up
-	wait "$PID" || rc=$?
-	PID=
-	return $rc
-}
 
 # ---- persist: a receiver that stops reading ----
 EXP8=$("$PERF" gen --bytes 8M | sha256sum | cut -d' ' -f1)
@@ -122,15 +98,15 @@ nsx taskset -c 0 timeout 60 "$PY" "$PEER" slow-sink 5102 3 4096 > "$LOG.slow" 2>
 SLOW=$!
 sleep 0.5
 if perf_client "$LOG.c1" 198.18.0.1:5102 --raw --bytes 8M --timeout 30; then
-	ok "8 MiB to a receiver that paused 3 s: $(result "$LOG.c1")"
+	ok "8 MiB to a receiver that paused 3 s: $(perf_result "$LOG.c1")"
 else
 	notok "8 MiB to a paused receiver: $(tail -5 "$LOG.c1")"
 fi
 wait "$SLOW"
 check "the paused receiver got every byte ($(cat "$LOG.slow" | tail -1))" \
 	grep -q "bytes 8388608 sha256 $EXP8" "$LOG.slow"
-check "zero-window probes were sent (tcp_persist_probes $(report "$LOG.c1" tcp_persist_probes))" \
-	[ "$(report "$LOG.c1" tcp_persist_probes)" -gt 0 ]
+check "zero-window probes were sent (tcp_persist_probes $(perf_report "$LOG.c1" tcp_persist_probes))" \
+	[ "$(perf_report "$LOG.c1" tcp_persist_probes)" -gt 0 ]
 check "client: every mbuf back" mbufs_back "$LOG.c1"
 
 # ---- 2% loss each way, through a Linux router ----
@@ -166,15 +142,15 @@ SINK=$!
 sleep 0.5
 if perf_client "$LOG.c2" 198.18.1.2:5103 --raw --bytes "$SIZE" --sha256 --expect-sha256 "$EXP" \
 	--timeout 60; then
-	ok "polyhost -> Linux, $SIZE, 2% loss each way: $(result "$LOG.c2")"
+	ok "polyhost -> Linux, $SIZE, 2% loss each way: $(perf_result "$LOG.c2")"
 else
 	notok "polyhost -> Linux with loss: $(tail -5 "$LOG.c2")"
 fi
 wait "$SINK"
 check "Linux received $SIZE intact through the loss" [ "$(cut -d' ' -f1 "$LOG.sink")" = "$EXP" ]
-check "polyhost retransmitted (tcpRetransSegs $(report "$LOG.c2" tcpRetransSegs))" \
-	[ "$(report "$LOG.c2" tcpRetransSegs)" -gt 0 ]
-check "no reset on the way" [ "$(report "$LOG.c2" tcpEstabResets)" -eq 0 ]
+check "polyhost retransmitted (tcpRetransSegs $(perf_report "$LOG.c2" tcpRetransSegs))" \
+	[ "$(perf_report "$LOG.c2" tcpRetransSegs)" -gt 0 ]
+check "no reset on the way" [ "$(perf_report "$LOG.c2" tcpEstabResets)" -eq 0 ]
 
 if ns_start "$NS" "$LOG.s3" "listening" timeout -k 5 "$T" "$PERF" -c "$CONF" -- \
 	server 5104 --raw --sink --sha256 --expect-sha256 "$EXP" --once --timeout 60; then
@@ -183,11 +159,11 @@ if ns_start "$NS" "$LOG.s3" "listening" timeout -k 5 "$T" "$PERF" -c "$CONF" -- 
 	rc=0
 	wait "$PID" || rc=$?
 	PID=
-	check "Linux -> polyhost, $SIZE, 2% loss each way: sha256 equal ($(result "$LOG.s3"))" \
+	check "Linux -> polyhost, $SIZE, 2% loss each way: sha256 equal ($(perf_result "$LOG.s3"))" \
 		grep -q "sha256=$EXP result=ok" "$LOG.s3"
-	check "sink: exit 0, every mbuf back" [ $rc -eq 0 ] && mbufs_back "$LOG.s3"
-	check "the sink kept out-of-order data (tcp_ofo_queued $(report "$LOG.s3" tcp_ofo_queued))" \
-		[ "$(report "$LOG.s3" tcp_ofo_queued)" -gt 0 ]
+	check "sink: exit 0, every mbuf back" clean_exit "$rc" "$LOG.s3"
+	check "the sink kept out-of-order data (tcp_ofo_queued $(perf_report "$LOG.s3" tcp_ofo_queued))" \
+		[ "$(perf_report "$LOG.s3" tcp_ofo_queued)" -gt 0 ]
 else
 	notok "ph-perf sink started: $(tail -5 "$LOG.s3")"
 fi

@@ -32,7 +32,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
 # roundtrip PORT FILE: FILE through the echo service on PORT, compared.
 roundtrip() {
 	nsx timeout 60 socat -b 65536 -t 30 - "TCP4:198.18.0.2:$1" < "$2" > "$2.back" 2> "$2.err" &&
@@ -50,13 +49,7 @@ parallel() {
 	return "$rc"
 }
 
-cat > "$CONF" <<INI
-[eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
-lcores = 0-1
-[port p0]
-device = net_tap0,iface=$TAP
-address = 198.18.0.2/24
+{ tap_host_conf 0-1; cat <<INI
 [service echo]
 type = echo
 listen = tcp:198.18.0.2:7, udp:198.18.0.2:7
@@ -64,6 +57,7 @@ listen = tcp:198.18.0.2:7, udp:198.18.0.2:7
 type = discard
 listen = tcp:0.0.0.0:9
 INI
+} > "$CONF"
 
 ip netns add "$NS" || skip "cannot create a network namespace"
 nsx ip link set lo up
@@ -88,7 +82,7 @@ check "discard: 100000 bytes taken, none answered, closed" [ "$out" -eq 0 ]
 out=$(echo x | nsx timeout 10 socat - TCP4:198.18.0.2:5555 2>&1)
 check "a closed port is refused (RST)" grep -q "Connection refused" <<< "$out"
 check "polyhostd: clean shutdown, no mbuf lost" ns_stop
-grep -q "0 of .* mbufs in use after shutdown" "$LOG" || notok "mempool report"
+mbufs_back "$LOG" || notok "mempool report"
 
 # ---- ph-echo --tcp: the server ----
 if ! ns_start "$NS" "$LOG" "ph-echo: echo" "$BUILD/apps/ph-echo" -c "$CONF" -- --tcp -p 7000; then
@@ -124,7 +118,7 @@ else
 fi
 PID=
 check "ph-echo --tcp client: every mbuf back at exit" \
-	grep -q "0 of .* mbufs in use after shutdown" "$LOG.phc"
+	mbufs_back "$LOG.phc"
 if client 198.18.0.1:7001 -n 500 --min 1 --max 2000 --window 1; then
 	ok "$(grep 'client: tcp:' "$LOG.phc") (socat, request/response)"
 else

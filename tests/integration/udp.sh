@@ -41,7 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-peer_up() { tap_peer_up "$NS" "$TAP" 198.18.0.1/24; }
 
 cat > "$CONF" <<INI
 [eal]
@@ -125,7 +124,7 @@ fi
 out=$(echo "after the malformed ones" | nsx timeout 5 socat - UDP4:198.18.0.2:7)
 check "the echo service still answers" [ "$out" = "after the malformed ones" ]
 check "polyhostd: clean shutdown, no mbuf lost" ns_stop
-grep -q "0 of .* mbufs in use after shutdown" "$LOG" || notok "mempool report"
+mbufs_back "$LOG" || notok "mempool report"
 
 # ---- two workers, SO_REUSEPORT: each datagram served on the lcore it came in on ----
 # Three lcores on two CPUs (the lead and two workers); the kernel spreads the
@@ -187,7 +186,7 @@ else
 	notok "ph-echo client vs socat UDP-RECVFROM: $(tail -25 "$LOG.phc")"
 fi
 PID=
-check "ph-echo client: every mbuf back at exit" grep -q "0 of .* mbufs in use after shutdown" "$LOG.phc"
+check "ph-echo client: every mbuf back at exit" mbufs_back "$LOG.phc"
 
 [ "$FAILED" -eq 0 ] || { echo "log: $LOG"; exit 1; }
 exit 0

@@ -84,7 +84,7 @@ void
 th_init(struct th *t, const struct th_opts *o)
 {
 	memset(t, 0, sizeof(*t));
-	tcp_conf_defaults(&t->cfg, true);
+	tcp_conf_defaults(&t->cfg);
 	t->cfg.timestamps = o->ts;
 	t->cfg.window_scaling = o->ws;
 	t->cfg.sack = o->sack;

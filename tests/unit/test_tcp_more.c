@@ -273,7 +273,7 @@ active_synack_retransmit_acked(void **state)
 }
 
 /* Regression: RFC 9293 3.10.7.4 (FIN-WAIT-1: "if the FIN segment is now
- * acknowledged, then enter FIN-WAIT-2"). timer_rexmt() clears TF_FIN_SENT
+ * acknowledged, then enter FIN-WAIT-2"). timer_rexmt() cleared TF_FIN_SENT (since removed)
  * when it goes back to SND.UNA; fin_acked() wants that flag, so when the
  * peer's cumulative ACK covers the FIN before we resend it (only the first
  * segment was lost), the FIN is never seen acknowledged and the connection
