@@ -23,6 +23,9 @@
 #include "polyhost/polyhost.h"
 #include "sock/sock.h"
 
+/* --fault options one ph_init() takes. */
+#define API_MAX_FAULTS 64
+
 struct ph_host *api_host;
 static struct ph_conf *api_conf;
 static char api_init_err[512];
@@ -129,6 +132,9 @@ int
 ph_init(int argc, char **argv)
 {
 	const char *path = getenv("POLYHOST_CONFIG"), *lcores = NULL, *eal = NULL;
+	/* --fault PORT=SPEC, repeatable: applied over the file, in order. */
+	const char *faults[API_MAX_FAULTS];
+	unsigned n_faults = 0;
 	char err[512];
 	struct ph_host *h;
 	int used, rc, i;
@@ -153,7 +159,12 @@ ph_init(int argc, char **argv)
 			lcores = v;
 		else if ((v = api_opt(argv, argc, &i, "--eal", NULL)) != NULL)
 			eal = v;
-		else
+		else if ((v = api_opt(argv, argc, &i, "--fault", NULL)) != NULL) {
+			if (n_faults == API_MAX_FAULTS)
+				return api_init_fail(EINVAL, "more than %s --fault options",
+				                     RTE_STR(API_MAX_FAULTS));
+			faults[n_faults++] = v;
+		} else
 			break;
 		if (*v == '\0')
 			return api_init_fail(EINVAL, "option '%s' needs a value", argv[i]);
@@ -162,7 +173,8 @@ ph_init(int argc, char **argv)
 	if (path == NULL && used < argc && argv[used][0] == '-')
 		return api_init_fail(EINVAL,
 		                     "unknown option '%s' (the host takes -c FILE, --lcores LIST, "
-		                     "--eal ARGS; the application's come after them or after --)",
+		                     "--eal ARGS, --fault PORT=SPEC; the application's come after "
+		                     "them or after --)",
 		                     argv[used]);
 	if (path == NULL)
 		return api_init_fail(EINVAL, "%s",
@@ -170,7 +182,10 @@ ph_init(int argc, char **argv)
 	api_conf = ph_conf_load(path, err, sizeof(err));
 	if (api_conf == NULL)
 		return api_init_fail(access(path, R_OK) == 0 ? EINVAL : ENOENT, "%s", err);
-	if (ph_conf_override(api_conf, lcores, eal, err, sizeof(err)) != 0) {
+	rc = ph_conf_override(api_conf, lcores, eal, err, sizeof(err));
+	for (unsigned k = 0; rc == 0 && k < n_faults; k++)
+		rc = ph_conf_fault_override(api_conf, faults[k], err, sizeof(err));
+	if (rc != 0) {
 		ph_conf_free(api_conf);
 		api_conf = NULL;
 		return api_init_fail(EINVAL, "%s", err);

@@ -30,6 +30,7 @@
 /* Largest SO_RCVBUF/SO_SNDBUF accepted for TCP (before doubling). */
 #define TCP_API_BUF_MAX (32u << 20)
 #define TCP_API_BUF_MIN 4608u /* Linux's SOCK_MIN_RCVBUF-like floor, doubled */
+#define TCP_CC_NAME_MAX 16    /* TCP_CONGESTION names: Linux's TCP_CA_NAME_MAX */
 
 int
 api_tcp_socket(struct ph_lcore *lc, int type)
@@ -388,6 +389,22 @@ api_tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, 
 		s->linger = l; /* reported as set; only 0 changes close() */
 		return 0;
 	}
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+		/* A name, not an int: up to 15 bytes of OPTLEN, no NUL needed
+		 * (Linux). Any state: a connection starts the new algorithm
+		 * from its window; a listener's children inherit it. */
+		char cc[TCP_CC_NAME_MAX];
+		socklen_t n = RTE_MIN(len, (socklen_t)sizeof(cc) - 1);
+		int rc;
+
+		if (len < 1)
+			API_FAIL(EINVAL);
+		memcpy(cc, val, n);
+		cc[n] = '\0';
+		if ((rc = tcp_cc_set(c, cc)) != 0)
+			API_FAIL(-rc);
+		return 0;
+	}
 	if (len < (socklen_t)sizeof(int))
 		API_FAIL(EINVAL);
 	memcpy(&v, val, sizeof(v));
@@ -485,6 +502,15 @@ api_tcp_getsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, 
 		tcp_get_info(c, &ti);
 		*len = RTE_MIN(*len, (socklen_t)sizeof(ti));
 		memcpy(val, &ti, *len);
+		return 0;
+	}
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+		/* The name NUL-padded to min(OPTLEN, 16) bytes (Linux). */
+		char cc[TCP_CC_NAME_MAX] = "";
+
+		memcpy(cc, c->cc->name, strnlen(c->cc->name, sizeof(cc) - 1));
+		*len = RTE_MIN(*len, (socklen_t)sizeof(cc));
+		memcpy(val, cc, *len);
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_LINGER) {

@@ -17,6 +17,7 @@
 #include "conf/conf.h"
 #include "drivers/rss.h"
 
+struct fault_port;
 struct rte_mempool;
 
 struct ph_port_setup {
@@ -55,6 +56,9 @@ struct ph_port {
 	/* Interfaces on this port (written at start-up, read by workers). */
 	uint16_t untagged_iface; /* PH_IFACE_NONE if untagged frames have none */
 	uint16_t *vlan_iface;    /* [4096], NULL when the port has no VLANs */
+	/* Fault injection (fault.h), NULL when none: set at start-up; each of
+	 * its queues is written by the lcore that owns the queue. */
+	struct fault_port *fault;
 };
 
 /*

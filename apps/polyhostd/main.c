@@ -33,11 +33,13 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-	        "usage: %s -c FILE [--lcores LIST] [--eal ARGS]\n"
-	        "  -c FILE        host configuration (INI; see config/demo.ini and README.md)\n"
-	        "  --lcores LIST  lcores to run on, instead of [eal] lcores\n"
-	        "  --eal ARGS     more EAL arguments\n"
-	        "  -h             this help\n",
+	        "usage: %s -c FILE [--lcores LIST] [--eal ARGS] [--fault PORT=SPEC]...\n"
+	        "  -c FILE            host configuration (INI; see config/demo.ini and README.md)\n"
+	        "  --lcores LIST      lcores to run on, instead of [eal] lcores\n"
+	        "  --eal ARGS         more EAL arguments\n"
+	        "  --fault PORT=SPEC  fault injection on [port PORT], over its 'fault' key\n"
+	        "                     (e.g. drop=1%%,dup=0.1%%,seed=7; see README.md)\n"
+	        "  -h                 this help\n",
 	        prog);
 }
 

@@ -70,8 +70,8 @@ perr(struct parser *p, int line, const char *key, const char *fmt, ...)
 	return -1;
 }
 
-static char *
-trim(char *s)
+char *
+ph_trim(char *s)
 {
 	char *e;
 
@@ -108,7 +108,7 @@ conf_index(struct parser *p)
 				*semi = '\0';
 				break;
 			}
-		s = trim(buf);
+		s = ph_trim(buf);
 		if (*s == '\0')
 			continue;
 		if (*s == '[') {
@@ -121,7 +121,7 @@ conf_index(struct parser *p)
 				            "syntax error: a section header is '[name]'");
 			}
 			*end = '\0';
-			name = trim(s + 1);
+			name = ph_trim(s + 1);
 			if (*name == '\0' || strlen(name) >= CFG_NAME_LEN) {
 				fclose(f);
 				return perr(p, line, NULL, "section name empty or longer than %d",
@@ -151,7 +151,7 @@ conf_index(struct parser *p)
 			            "syntax error: expected '[section]' or 'key = value'");
 		}
 		*eq = '\0';
-		char *key = trim(s), *val = trim(eq + 1);
+		char *key = ph_trim(s), *val = ph_trim(eq + 1);
 
 		if (*key == '\0') {
 			fclose(f);
@@ -445,8 +445,8 @@ parse_port_range(struct parser *p, const struct entries *en, int i, uint16_t *lo
 	dash = strchr(buf, '-');
 	if (dash != NULL)
 		*dash = '\0';
-	if (dash == NULL || ph_parse_u32(trim(buf), 1024, 65535, &a) < 0 ||
-	    ph_parse_u32(trim(dash + 1), 1024, 65535, &b) < 0 || a > b)
+	if (dash == NULL || ph_parse_u32(ph_trim(buf), 1024, 65535, &a) < 0 ||
+	    ph_parse_u32(ph_trim(dash + 1), 1024, 65535, &b) < 0 || a > b)
 		return perr(p, en->line[i], en->e[i].name,
 		            "'%s' is not a range LOW-HIGH within 1024-65535", en->e[i].value);
 	*lo = (uint16_t)a;
@@ -581,6 +581,9 @@ static const struct tcp_key {
         TCP_KEY(keepidle_s, 1, 32767),
         TCP_KEY(keepintvl_s, 1, 32767),
         TCP_KEY(keepcnt, 1, 127),
+        /* Linux's net.ipv4.tcp_syncookies values. */
+        TCP_KEY(syncookies, 0, 2),
+        TCP_KEY(challenge_ack_limit, 1, 1000000),
         TCP_KEY(max_conns, 16, 1u << 24),
 #undef TCP_KEY
 };
@@ -598,12 +601,29 @@ entries_line(const struct entries *en, const char *key)
 static int
 parse_tcp(struct parser *p, unsigned sec)
 {
-	static const char *const keys[] = {
-	        "msl_ms",     "rto_init_ms",    "rto_min_ms",  "rto_max_ms",  "delack_ms",
-	        "rmem",       "wmem",           "max_backlog", "syn_retries", "synack_retries",
-	        "retries",    "keepidle_s",     "keepintvl_s", "keepcnt",     "max_conns",
-	        "timestamps", "window_scaling", "sack",        "cc",          "quickack",
-	        NULL};
+	static const char *const keys[] = {"msl_ms",
+	                                   "rto_init_ms",
+	                                   "rto_min_ms",
+	                                   "rto_max_ms",
+	                                   "delack_ms",
+	                                   "rmem",
+	                                   "wmem",
+	                                   "max_backlog",
+	                                   "syn_retries",
+	                                   "synack_retries",
+	                                   "retries",
+	                                   "keepidle_s",
+	                                   "keepintvl_s",
+	                                   "keepcnt",
+	                                   "max_conns",
+	                                   "timestamps",
+	                                   "window_scaling",
+	                                   "sack",
+	                                   "cc",
+	                                   "quickack",
+	                                   "syncookies",
+	                                   "challenge_ack_limit",
+	                                   NULL};
 	struct ph_conf_tcp *t = &p->c->tcp;
 	struct entries en;
 	int rc, l_min, l_init, l_max;
@@ -619,11 +639,15 @@ parse_tcp(struct parser *p, unsigned sec)
 			rc = get_bool(p, &en, i, &t->window_scaling);
 		} else if (strcmp(k, "sack") == 0) {
 			rc = get_bool(p, &en, i, &t->sack);
+		} else if (strcmp(k, "rack_tlp") == 0) {
+			rc = get_bool(p, &en, i, &t->rack_tlp);
 		} else if (strcmp(k, "cc") == 0) {
-			/* The one algorithm there is (RFC 5681, RFC 6582). */
-			if (strcmp(v, "newreno") != 0)
+			/* A name tcp_cc_find knows (tcp_cc.c). */
+			if (tcp_cc_find(v) == NULL)
 				rc = perr(p, en.line[i], k,
-				          "'%s' is not a congestion control (newreno)", v);
+				          "unknown congestion control '%s' (newreno, cubic)", v);
+			else
+				strlcpy(t->cc, v, sizeof(t->cc));
 		} else {
 			for (size_t j = 0; j < sizeof(tcp_keys) / sizeof(tcp_keys[0]); j++) {
 				const struct tcp_key *tk = &tcp_keys[j];
@@ -725,8 +749,8 @@ new_iface(struct parser *p, unsigned sec, const char *name, struct ph_conf_iface
 static int
 parse_port(struct parser *p, unsigned sec, const char *name)
 {
-	static const char *const keys[] = {"device", "context", "address", "mtu",
-	                                   "queues", "rx_desc", "tx_desc", NULL};
+	static const char *const keys[] = {"device",  "context", "address", "mtu", "queues",
+	                                   "rx_desc", "tx_desc", "fault",   NULL};
 	static const char *const rep[] = {"address", NULL};
 	struct ph_conf_port *port;
 	struct ph_conf_iface *ifc;
@@ -739,6 +763,7 @@ parse_port(struct parser *p, unsigned sec, const char *name)
 	*port = (struct ph_conf_port){
 	        .rx_desc = 1024, .tx_desc = 1024, .mtu = 1500, .line = p->secs[sec].line};
 	strlcpy(port->name, name, sizeof(port->name));
+	fault_spec_init(&port->fault);
 	if ((rc = new_iface(p, sec, name, &ifc)) != 0)
 		return rc;
 	ifc->port = p->c->n_ports++;
@@ -770,6 +795,11 @@ parse_port(struct parser *p, unsigned sec, const char *name)
 		} else if (strcmp(k, "tx_desc") == 0) {
 			rc = get_u32(p, &en, i, 32, 16384, &u);
 			port->tx_desc = (uint16_t)u;
+		} else if (strcmp(k, "fault") == 0) {
+			char msg[256];
+
+			if (fault_spec_parse(&port->fault, v, msg, sizeof(msg)) < 0)
+				rc = perr(p, en.line[i], k, "%s", msg);
 		}
 	}
 	if (rc == 0 && port->device[0] == '\0')
@@ -1192,6 +1222,34 @@ ph_conf_override(struct ph_conf *c, const char *lcores, const char *eal_args, ch
 	}
 	find_file_prefix(c);
 	return 0;
+}
+
+int
+ph_conf_fault_override(struct ph_conf *c, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	char msg[256];
+	size_t n;
+
+	if (eq == NULL || eq == arg) {
+		snprintf(err, errlen, "--fault '%s': give PORT=SPEC (PORT names a [port] of %s)",
+		         arg, c->path);
+		return -1;
+	}
+	n = (size_t)(eq - arg);
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		struct ph_conf_port *port = &c->ports[i];
+
+		if (strlen(port->name) != n || strncmp(port->name, arg, n) != 0)
+			continue;
+		if (fault_spec_parse(&port->fault, eq + 1, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "--fault '%s': %s", arg, msg);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "--fault '%s': no [port %.*s] in %s", arg, (int)n, arg, c->path);
+	return -1;
 }
 
 static void

@@ -13,7 +13,10 @@
 #define PH_CONF_CONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "drivers/fault.h"
 
 #define PH_NAME_LEN          32
 #define PH_CONF_MAX_PORTS    32
@@ -53,6 +56,7 @@ struct ph_conf_port {
 	uint16_t queues; /* 0: one per worker lcore */
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
+	struct fault_spec fault; /* fault injection (drivers/fault.h); none by default */
 	int line;
 };
 
@@ -117,7 +121,10 @@ struct ph_conf_tcp {
 	bool timestamps;         /* RFC 7323 timestamps: yes */
 	bool window_scaling;     /* RFC 7323 window scale: yes */
 	bool sack;               /* RFC 2018 SACK-permitted: yes */
-	char cc[16];             /* congestion control: "newreno" */
+	bool rack_tlp;           /* tail loss probes and the reordering window (RFC 8985): yes */
+	char cc[16];             /* congestion control: "cubic" (or "newreno") */
+	uint32_t syncookies;     /* RFC 4987: 0 never, 1 when the SYN queue is full (1), 2 always */
+	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second per lcore: 1000 */
 };
 
 /* One address a built-in service listens on: "udp:198.18.0.2:7". */
@@ -177,6 +184,15 @@ int ph_conf_ctx_by_name(const struct ph_conf *c, const char *name);
  */
 int ph_conf_override(struct ph_conf *c, const char *lcores, const char *eal_args, char *err,
                      size_t errlen);
+
+/*
+ * Apply one `--fault PORT=SPEC` over the file: SPEC's items replace those of
+ * [port PORT]'s `fault` key ("none" clears them). 0, or -1 with ERR filled.
+ */
+int ph_conf_fault_override(struct ph_conf *c, const char *arg, char *err, size_t errlen);
+
+/* S without leading and trailing white space (trailing cut in place). */
+char *ph_trim(char *s);
 
 /* Parsers shared with phctl and tests. 0 or -1. */
 int ph_parse_ipv4(const char *s, uint32_t *ip);

@@ -180,6 +180,20 @@
 	X(tcp_zero_window_sent)                                                                    \
 	X(tcp_icmp_errors)                                                                         \
 	X(tcp_pmtu_updates)                                                                        \
+	X(tcp_sack_recoveries)                                                                     \
+	X(tcp_sack_retransmits)                                                                    \
+	X(tcp_sack_reneging)                                                                       \
+	X(tcp_dsack_sent)                                                                          \
+	X(tcp_dsack_received)                                                                      \
+	X(tcp_undo_eifel)                                                                          \
+	X(tcp_undo_dsack)                                                                          \
+	X(tcp_syncookies_sent)                                                                     \
+	X(tcp_syncookies_recv)                                                                     \
+	X(tcp_syncookies_failed)                                                                   \
+	X(tcp_blackhole_mss_clamps)                                                                \
+	X(tcp_tlp_probes)                                                                          \
+	X(tcp_lost_retransmits)                                                                    \
+	X(tcp_reorder_timeouts)                                                                    \
 	/* sockets */                                                                              \
 	X(sockInboxIn)                                                                             \
 	X(sockInboxOut)                                                                            \

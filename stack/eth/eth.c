@@ -12,6 +12,7 @@
 
 #include "core/host.h"
 #include "core/pkt.h"
+#include "drivers/fault.h"
 #include "eth/eth.h"
 #include "ipv4/ipv4.h"
 #include "wire/eth.h"
@@ -138,7 +139,11 @@ eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
 	eth_emit(hdr, dst, &ifc->mac, ifc->vlan, type);
 	m->l2_len = hl;
 	ph_mib(lc, PH_MIB_ethOutFrames);
-	rte_eth_tx_buffer(port->port_id, lc->txq, lc->txb[port->index], m);
+	if (unlikely(port->fault != NULL))
+		fault_tx_buffer(port->fault, port->port_id, lc->txq, lc->txb[port->index], m,
+		                lc->now_tsc);
+	else
+		rte_eth_tx_buffer(port->port_id, lc->txq, lc->txb[port->index], m);
 }
 
 static void
@@ -172,9 +177,16 @@ eth_tx_flush(struct ph_lcore *lc)
 	struct ph_host *h = lc->host;
 	unsigned sent = 0;
 
-	for (uint16_t p = 0; p < h->n_ports; p++)
-		if (lc->txb[p] != NULL && lc->txb[p]->length > 0)
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		if (lc->txb[p] == NULL)
+			continue;
+		/* Packets fault injection held whose time has come. */
+		if (unlikely(h->ports[p].fault != NULL))
+			fault_tx_release(h->ports[p].fault, h->ports[p].port_id, lc->txq,
+			                 lc->txb[p], lc->now_tsc);
+		if (lc->txb[p]->length > 0)
 			sent += rte_eth_tx_buffer_flush(h->ports[p].port_id, lc->txq, lc->txb[p]);
+	}
 	return sent;
 }
 

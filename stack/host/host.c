@@ -16,6 +16,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -24,6 +25,7 @@
 #include "arp/neigh_pub.h"
 #include "core/host.h"
 #include "core/pkt.h"
+#include "drivers/fault.h"
 #include "eth/eth.h"
 #include "host/host.h"
 #include "host/lead.h"
@@ -104,6 +106,9 @@ host_pool_size(const struct ph_host *h, const struct ph_conf *conf)
 	n += h->n_workers * (TO_LEAD_RING + RTE_MIN(c->frag_max_datagrams * 8u, 4096u));
 	n += c->neigh_queue_total;
 	n += h->n_lcores * (INBOX_RING + LOOP_RING) + SOCKET_MBUFS;
+	/* What fault injection may hold, on every RX and TX queue. */
+	for (unsigned i = 0; i < conf->n_ports; i++)
+		n += fault_spec_mbufs(&conf->ports[i].fault) * (h->n_workers + h->n_lcores);
 	return n + 4096;
 }
 
@@ -188,6 +193,22 @@ host_lcore_init(struct ph_host *h, struct ph_lcore *lc, char *err, size_t errlen
 	return 0;
 }
 
+/* Fault injection on port P, as its configuration asks: said in the log,
+ * since a lossy link made on purpose should never be a surprise. */
+static int
+host_fault(struct ph_host *h, struct ph_port *p, const struct ph_conf_port *cp)
+{
+	char spec[FAULT_SPEC_LEN];
+
+	p->fault = fault_port_create(&cp->fault, p->index, p->n_rxq, p->n_txq, h->pool, h->tsc_hz,
+	                             h->start_tsc, (int)rte_socket_id());
+	if (p->fault == NULL)
+		return -errno;
+	fault_spec_format(&cp->fault, spec, sizeof(spec));
+	RTE_LOG(NOTICE, USER1, "port %s: fault injection: %s\n", p->name, spec);
+	return 0;
+}
+
 static int
 host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errlen)
 {
@@ -230,6 +251,9 @@ host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errl
 		if (rc != 0)
 			return rc;
 		h->n_ports = (uint16_t)(i + 1);
+		if (fault_spec_active(&cp->fault) && (rc = host_fault(h, &h->ports[i], cp)) != 0)
+			return host_err(err, errlen, rc, "port %s: fault injection: %s", cp->name,
+			                strerror(-rc));
 	}
 	return 0;
 }
@@ -378,7 +402,11 @@ ph_lcore_poll(struct ph_lcore *lc)
 			/* A port may have more RX queues than there are workers. */
 			for (uint16_t q = lc->rxq; q < port->n_rxq; q += h->n_workers) {
 				struct rte_mbuf *pkts[PH_BURST];
-				uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, PH_BURST);
+				uint16_t n = unlikely(port->fault != NULL)
+				                     ? fault_rx_burst(port->fault, port->port_id, q,
+				                                      pkts, PH_BURST, lc->now_tsc)
+				                     : rte_eth_rx_burst(port->port_id, q, pkts,
+				                                        PH_BURST);
 
 				if (n > 0) {
 					eth_input(lc, port, pkts, n);
@@ -499,6 +527,9 @@ host_print_counters(const struct ph_host *h, FILE *out)
 				fprintf(out, "  %-28s %" PRIu64 "\n", f->names[i], sum);
 		}
 	}
+	for (uint16_t p = 0; p < h->n_ports; p++)
+		if (h->ports[p].fault != NULL)
+			fault_port_print(h->ports[p].fault, h->ports[p].name, out);
 }
 
 int
@@ -542,8 +573,13 @@ ph_host_finish(struct ph_host *h, FILE *out)
 		eth_tx_fini(h->lcores[i]);
 		ipv4_frag_fini(h->lcores[i]);
 	}
-	for (uint16_t p = 0; p < h->n_ports; p++)
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		/* What fault injection still holds never reaches the wire. */
+		if (h->ports[p].fault != NULL)
+			ph_drop_count(&lead->ctr, PH_DROP_SHUTDOWN,
+			              fault_port_drain(h->ports[p].fault));
 		ph_port_close(&h->ports[p]);
+	}
 	in_use = rte_mempool_in_use_count(h->pool);
 	host_print_counters(h, out);
 	fprintf(out, "mempool %s: %u of %u mbufs in use after shutdown\n", h->pool->name, in_use,
@@ -551,6 +587,10 @@ ph_host_finish(struct ph_host *h, FILE *out)
 	if (in_use != 0) {
 		fprintf(out, "error: %u mbufs leaked\n", in_use);
 		rc = 1;
+	}
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		fault_port_free(h->ports[p].fault);
+		h->ports[p].fault = NULL;
 	}
 	neigh_pub_destroy(h);
 	udp_fini(h);

@@ -22,6 +22,7 @@
 #include <rte_telemetry.h>
 
 #include "arp/neigh_table.h"
+#include "drivers/fault.h"
 #include "core/host.h"
 #include "host/host.h"
 #include "host/lead.h"
@@ -448,6 +449,61 @@ cmd_mempool(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static void
+fault_dict(const struct fault_port *fp, uint8_t dirs, struct rte_tel_data *d)
+{
+	for (unsigned c = 0; c < FAULT_CTR_MAX; c++)
+		rte_tel_data_add_dict_u64(d, fault_ctr_names[c], fault_port_ctr(fp, dirs, c));
+}
+
+/* Without a parameter: port -> its fault spec ("none"). With a port name: the
+ * spec, every counter summed over its queues, and the same per direction. */
+static int
+cmd_fault(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	char spec[FAULT_SPEC_LEN];
+	const struct ph_port *p;
+	struct rte_tel_data *rx, *tx;
+
+	if (params == NULL || *params == '\0') {
+		rte_tel_data_start_dict(d);
+		for (uint16_t i = 0; i < h->n_ports; i++) {
+			const struct fault_port *fp = h->ports[i].fault;
+
+			if (fp != NULL)
+				fault_spec_format(&fp->spec, spec, sizeof(spec));
+			rte_tel_data_add_dict_string(d, h->ports[i].name,
+			                             fp != NULL ? spec : "none");
+		}
+		return 0;
+	}
+	if ((p = port_by_name(h, params)) == NULL)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "port", p->name);
+	if (p->fault == NULL) {
+		rte_tel_data_add_dict_string(d, "spec", "none");
+		return 0;
+	}
+	fault_spec_format(&p->fault->spec, spec, sizeof(spec));
+	rte_tel_data_add_dict_string(d, "spec", spec);
+	fault_dict(p->fault, FAULT_RX | FAULT_TX, d);
+	rx = rte_tel_data_alloc();
+	tx = rte_tel_data_alloc();
+	if (rx == NULL || tx == NULL) {
+		rte_tel_data_free(rx);
+		rte_tel_data_free(tx);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_dict(rx);
+	rte_tel_data_start_dict(tx);
+	fault_dict(p->fault, FAULT_RX, rx);
+	fault_dict(p->fault, FAULT_TX, tx);
+	rte_tel_data_add_dict_container(d, "rx", rx, 0);
+	rte_tel_data_add_dict_container(d, "tx", tx, 0);
+	return 0;
+}
+
 typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_data *d);
 
 /* Each callback takes the lock, finds the host, and calls its command. */
@@ -465,7 +521,9 @@ typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_
 	X(neigh, "/polyhost/neigh", "Neighbour table, 64 per page. Parameter: entries to skip.")   \
 	X(udp, "/polyhost/udp", "Bound UDP sockets, 64 per page. Parameter: entries to skip.")     \
 	X(tcp, "/polyhost/tcp", "TCP connections, 64 per page. Parameter: entries to skip.")       \
-	X(mempool, "/polyhost/mempool", "Packet pool use. No parameters.")
+	X(mempool, "/polyhost/mempool", "Packet pool use. No parameters.")                         \
+	X(fault, "/polyhost/fault",                                                                \
+	  "Fault injection: specs by port, or one port's counters. Parameter: port name.")
 
 #define TEL_CB(name, path, help)                                                                   \
 	static int tel_##name(const char *cmd, const char *params, struct rte_tel_data *d)         \

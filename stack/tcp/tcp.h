@@ -11,7 +11,9 @@
  * Files: tcp_input.c (segment arrival, RFC 9293 3.10.7), tcp_output.c (what
  * to send and when: Nagle, SWS avoidance, persist), tcp_timer.c (one timer
  * slot per connection on a timing wheel, a handler per timer kind),
- * tcp_cc.c (congestion control behind struct tcp_cc_ops; NewReno),
+ * tcp_cc.c (congestion control behind struct tcp_cc_ops: CUBIC, NewReno),
+ * tcp_recovery.c (loss detection and recovery: the SACK scoreboard, RFC
+ * 6675, NewReno's partial ACKs, RTO, undo), tcp_syncookie.c (SYN cookies),
  * tcp_opt.c (options), tcp_buf.c (send and receive rings, the out-of-order
  * ranges), tcp_user.c (user calls, the connection tables, ISN and ports),
  * tcp_glue.c (mbufs, IPv4 and sockets: the only part that needs DPDK).
@@ -113,6 +115,24 @@ struct tcp_ring {
 
 #define TCP_OFO_MAX 8 /* ranges held beyond a hole; more are dropped */
 
+/* SACKed ranges the sender keeps; beyond, the highest are forgotten (which
+ * costs needless retransmissions, never correctness). */
+#define TCP_SACK_MAX 16
+/* Retransmissions remembered to detect their loss; older ones wait for
+ * the RTO. */
+#define TCP_RXT_MAX 8
+
+/* PMTU black hole (RFC 4821 fallback, RFC 2923 2.1): after this many RTOs
+ * in a row with no progress, the MSS halves (down to 536), and is tried
+ * again at full size after the retry time. */
+#define TCP_BLACKHOLE_RTOS     3
+#define TCP_BLACKHOLE_MSS_MIN  536
+#define TCP_BLACKHOLE_RETRY_MS 600000
+
+struct tcp_sack_blk {
+	uint32_t l, r; /* [l, r) */
+};
+
 struct tcp_ofo {
 	uint8_t n;
 	struct {
@@ -153,24 +173,47 @@ int tcp_opt_parse(const uint8_t *opt, uint8_t len, bool syn, struct tcp_opts *o)
 
 struct tcp_cc_ops {
 	const char *name;
+	/* A connection became established: cwnd to the initial window
+	 * (tcp_initial_window), ssthresh to "infinity", private state. */
 	void (*init)(struct tcp_conn *c);
-	/* ACKED bytes of new data acknowledged, not in recovery; FLIGHT was
-	 * outstanding before this ACK. */
-	void (*ack)(struct tcp_conn *c, uint32_t acked, uint32_t flight);
-	/* A duplicate ACK; returns true when the caller must fast-retransmit.
-	 * SACK_HOLE: it carries a SACK block for new data above SND.UNA (not a
-	 * D-SACK), so the receiver really misses what is at SND.UNA. */
-	bool (*dupack)(struct tcp_conn *c, bool sack_hole);
-	/* New data acknowledged while in recovery; returns true when recovery
-	 * ended (full ACK), false for a partial ACK (retransmit the next hole). */
-	bool (*recovery_ack)(struct tcp_conn *c, uint32_t acked);
-	void (*timeout)(struct tcp_conn *c);
+	/* ACKED bytes of new data acknowledged outside fast recovery (slow
+	 * start or congestion avoidance); FLIGHT was outstanding before. */
+	void (*cong_avoid)(struct tcp_conn *c, uint32_t acked, uint32_t flight);
+	/* A congestion event (fast retransmit, or the first RTO of an
+	 * episode): the new ssthresh. Loss recovery (tcp_recovery.c) sets
+	 * cwnd from it. */
+	uint32_t (*ssthresh)(struct tcp_conn *c);
+	/* Optional. Fast recovery ended (cwnd already set); an RTO fired (cwnd
+	 * is one segment); the last reduction was spurious and was undone
+	 * (cwnd and ssthresh restored). */
+	void (*recovered)(struct tcp_conn *c);
+	void (*rto)(struct tcp_conn *c);
+	void (*undo)(struct tcp_conn *c);
 };
 
+/* Room in each connection for its congestion control's own state. */
+#define TCP_CC_PRIV_SIZE 64
+
 extern const struct tcp_cc_ops tcp_cc_newreno;
+extern const struct tcp_cc_ops tcp_cc_cubic;
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* TCP_CONGESTION: switch C to the algorithm NAME (at any time, as Linux
+ * allows: an established connection starts it from its current window).
+ * 0 or -ENOENT. */
+int tcp_cc_set(struct tcp_conn *c, const char *name);
+/* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
+uint32_t tcp_initial_window(const struct tcp_conn *c);
 
 /* ---- timers (tcp_timer.c) ---- */
+
+/* The retransmission timer stands for one of three deadlines (RFC 8985):
+ * the RTO; a tail loss probe (TLP) after about two RTTs of silence, whose
+ * ACK brings the SACK information a lost tail never would; or the end of
+ * a reordering window after SACK showed holes too few for DupThresh, when
+ * the holes below the SACKed data count as lost (RACK's rule, applied to
+ * what the sequence order tells: data SACKed above a hole was sent after
+ * it). */
+enum tcp_rexmt_mode { TCP_REXMT_RTO, TCP_REXMT_TLP, TCP_REXMT_REO };
 
 enum tcp_timer {
 	TCP_T_REXMT,   /* retransmission, and SYN / SYN-ACK retries */
@@ -196,7 +239,7 @@ enum tcp_timer {
 #define TF_SACK_OK    0x00000100 /* SACK-permitted negotiated */
 #define TF_KEEPALIVE  0x00000200
 #define TF_LINGER0    0x00000400 /* SO_LINGER with a zero timeout: close aborts */
-#define TF_RECOVERY   0x00000800 /* in NewReno fast recovery */
+#define TF_RECOVERY   0x00000800 /* in loss recovery (fast recovery, or after an RTO with SACK) */
 #define TF_SHUT_RD    0x00001000
 #define TF_BOUND      0x00002000 /* in the bind table */
 #define TF_REUSEADDR  0x00004000
@@ -213,6 +256,10 @@ enum tcp_timer {
 #define TF_FORCE      0x02000000 /* send what the window allows, Nagle or not */
 #define TF_MORE       0x04000000 /* MSG_MORE: hold the short tail until the next send */
 #define TF_USER_MSS   0x08000000 /* TCP_MAXSEG set: adv_mss holds the user's value */
+#define TF_RTO_REC    0x10000000 /* with TF_RECOVERY: after an RTO, all not SACKed is lost */
+#define TF_UNDO_OK    0x20000000 /* the last reduction may still prove spurious */
+#define TF_DSACK      0x40000000 /* a D-SACK block (dsack_l, dsack_r) goes in the next ACK */
+#define TF_UNDO_DSACK 0x80000000 /* with TF_UNDO_OK: a D-SACK came for that episode */
 
 struct tcp_conn {
 	LIST_ENTRY(tcp_conn) hlink;  /* connection table, or bind table */
@@ -266,6 +313,28 @@ struct tcp_conn {
 	/* congestion control */
 	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, recover, dupacks;
+	uint64_t cc_priv[TCP_CC_PRIV_SIZE / 8];
+
+	/* loss recovery (tcp_recovery.c) */
+	struct tcp_sack_blk
+	        sacked[TCP_SACK_MAX]; /* the scoreboard: above SND.UNA, sorted, disjoint */
+	uint8_t n_sacked;
+	uint32_t high_rxt;                   /* RFC 6675 HighRxt */
+	uint32_t prior_cwnd, prior_ssthresh; /* before the last reduction */
+	uint32_t undo_marker;                /* SND.UNA when that reduction happened */
+	uint32_t undo_tsval;                 /* TSval of its first retransmission; 0: none yet */
+	int32_t undo_retrans;                /* its retransmissions no D-SACK has shown needless */
+	uint32_t dsack_l, dsack_r;           /* with TF_DSACK: the duplicate we received */
+	struct tcp_rxt {
+		uint32_t l, r;   /* retransmitted [l, r) */
+		uint32_t at_max; /* SND.MAX when it went */
+	} rxt[TCP_RXT_MAX];      /* recent retransmissions, to see them lost (RACK) */
+	uint8_t n_rxt;
+	uint8_t rexmt_mode;      /* what TCP_T_REXMT means now (enum tcp_rexmt_mode) */
+	uint32_t tlp_high;       /* SND.MAX when a loss probe went; 0: none out */
+	uint32_t lost_below;     /* holes below this are lost (reordering window passed) */
+	uint16_t mss_unclamped;  /* the MSS before a black-hole clamp */
+	uint64_t mss_clamped_at; /* ms; 0: not clamped */
 
 	/* persist and keep-alive */
 	uint8_t persist_shift;
@@ -341,8 +410,45 @@ struct tcp_stack {
 	uint64_t mem;              /* ring bytes held by connections */
 	struct tcp_conn_list reap; /* closed and unowned, freed after the call */
 	uint32_t challenge_acks;   /* this second (RFC 5961 7) */
+	uint32_t challenge_budget; /* drawn at random each second */
 	uint64_t challenge_sec;
 };
+
+/* ---- loss recovery (tcp_recovery.c) ---- */
+
+/* SACK blocks of an ACK (RFC 2018) into the scoreboard; a first block at or
+ * below ACK, or inside the second, is a D-SACK (RFC 2883). Returns the bytes
+ * newly SACKed. */
+uint32_t tcp_sack_receive(struct tcp_conn *c, const struct tcp_opts *o, uint32_t ack);
+/* SND.UNA advanced by ACKED (FLIGHT was outstanding before): recovery
+ * progress or exit, spurious-retransmission undo, window growth. */
+void tcp_rec_ack(struct tcp_conn *c, const struct tcp_opts *o, uint32_t acked, uint32_t flight);
+/* A duplicate ACK that SACKed NEWLY bytes: fast retransmit, limited transmit. */
+void tcp_rec_dupack(struct tcp_conn *c, uint32_t newly);
+/* The reordering window passed with holes below SACKed data: they are lost. */
+void tcp_rec_reorder_timeout(struct tcp_conn *c);
+/* Send a tail loss probe: new data if the windows allow, else the last
+ * segment again (RFC 8985 7.3). */
+void tcp_send_tlp(struct tcp_conn *c);
+/* The retransmission timer fired on data (not a SYN). */
+void tcp_rec_timeout(struct tcp_conn *c);
+/* RFC 6675 SetPipe(): bytes believed in the network. */
+uint32_t tcp_rec_pipe(const struct tcp_conn *c);
+/* RFC 6675 NextSeg() rules 1 (LOST_ONLY) or 3: the next range to resend. */
+bool tcp_rec_next(const struct tcp_conn *c, bool lost_only, uint32_t *seq, uint32_t *len);
+/* Retransmissions that SACKs of later data show lost are sent again
+ * (RACK, RFC 8985 6.2, by sequence order). */
+void tcp_rec_lost_retransmits(struct tcp_conn *c);
+/* Resend [SEQ, SEQ + LEN) (LEN <= MSS; the FIN when the range covers it). */
+void tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* SEQ..SEQ+LEN (FIN included) was retransmitted. */
+void tcp_rec_sent(struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* Is C in RFC 6675 recovery (SACK negotiated and loss recovery on)? */
+static inline bool
+tcp_sack_recovery(const struct tcp_conn *c)
+{
+	return (c->flags & (TF_RECOVERY | TF_SACK_OK)) == (TF_RECOVERY | TF_SACK_OK);
+}
 
 /* ---- the stack (tcp_user.c) ---- */
 
@@ -428,6 +534,8 @@ tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer t)
 }
 /* (Re)arm the retransmission timer at the current RTO with back-off. */
 void tcp_rexmt_arm(struct tcp_conn *c);
+/* After new data: restart the loss probe's timer if that is what it is. */
+void tcp_tlp_rearm(struct tcp_conn *c);
 uint32_t tcp_rto_backed_off(const struct tcp_conn *c);
 void tcp_keep_arm(struct tcp_conn *c);
 
@@ -457,6 +565,25 @@ tcp_drop(struct tcp_stack *st, enum ph_drop why)
 
 /* Keyed hashes (SipHash-2-4) for ISNs and ephemeral ports. */
 uint64_t tcp_siphash(const uint8_t key[16], const void *data, size_t len);
+
+/* ---- SYN cookies (tcp_syncookie.c) ---- */
+
+/* The ISN that answers SYN SEG with a cookie for MSS (rounded down). */
+uint32_t tcp_cookie_make(const struct tcp_stack *st, const struct tcp_seg *seg, uint16_t mss);
+/* Is SEG (an ACK at a listener) the answer to one of our cookies? 0 and the
+ * MSS it encodes, or -1. */
+int tcp_cookie_check(const struct tcp_stack *st, const struct tcp_seg *seg, uint16_t *mss);
+/* TSVAL with its low bits carrying the peer's window scale and SACK-permitted. */
+uint32_t tcp_cookie_tsval(uint32_t tsval, bool ws_ok, uint8_t ws, bool sack_ok);
+void tcp_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *ws, bool *sack_ok);
+/* The RFC 7323 timestamp offset of a 4-tuple (keyed, so found again). */
+uint32_t tcp_ts_offset(const struct tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                       uint16_t rport);
+/* The window scale for a receive buffer of RCVBUF bytes. */
+uint8_t tcp_wscale_for(uint32_t rcvbuf);
+/* Answer SYN SEG (options O) to listener L with a cookie SYN-ACK. */
+void tcp_send_cookie_synack(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg,
+                            const struct tcp_opts *o);
 uint32_t tcp_isn(struct tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                  uint16_t rport);
 

@@ -104,7 +104,8 @@ apply_syn_options(struct tcp_conn *c, const struct tcp_opts *o)
 {
 	struct tcp_stack *st = c->st;
 
-	c->peer_mss = o->mss_ok ? o->mss : 536; /* RFC 9293 3.7.1 default */
+	/* RFC 9293 3.7.1's default, also for an MSS of 0 (as Linux). */
+	c->peer_mss = o->mss_ok && o->mss != 0 ? o->mss : 536;
 	if (c->peer_mss < 88)
 		c->peer_mss = 88; /* Linux's floor against tiny-MSS attacks */
 	c->mss = c->peer_mss < c->adv_mss ? c->peer_mss : c->adv_mss;
@@ -174,6 +175,13 @@ established(struct tcp_conn *c)
 	c->backoff = 0;
 	c->snd_buf_seq = c->iss + 1;
 	c->recover = c->iss;
+	c->high_rxt = c->snd_una;
+	c->lost_below = c->snd_una;
+	c->tlp_high = 0;
+	c->n_sacked = 0;
+	c->n_rxt = 0;
+	c->flags &= ~(TF_RECOVERY | TF_RTO_REC | TF_UNDO_OK);
+	memset(c->cc_priv, 0, sizeof(c->cc_priv));
 	c->cc->init(c);
 	c->quickacks = (uint16_t)(st->cfg.quickack > UINT16_MAX ? UINT16_MAX : st->cfg.quickack);
 	tcp_keep_arm(c);
@@ -182,6 +190,65 @@ established(struct tcp_conn *c)
 /* ---- LISTEN ---- */
 
 struct tcp_conn *tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg);
+
+static void conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
+
+/* An ACK at listener L that may complete a cookie handshake: make the
+ * connection the cookie describes and let the ACK establish it. False when
+ * it is no cookie of ours (the caller resets). */
+static bool
+cookie_accept(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg)
+{
+	struct tcp_opts so = {0}, o;
+	struct tcp_conn *c;
+	uint16_t mss;
+
+	if (tcp_cookie_check(st, seg, &mss) != 0) {
+		tcp_mib(st, PH_MIB_tcp_syncookies_failed);
+		return false;
+	}
+	if (tcp_opt_parse(seg->opt, seg->optlen, false, &o) != 0) {
+		tcp_drop(st, PH_DROP_TCP_BAD_OPTIONS);
+		return true;
+	}
+	if (l->n_acceptq >= l->backlog) {
+		tcp_drop(st, PH_DROP_TCP_LISTEN_OVERFLOW);
+		return true;
+	}
+	so.mss_ok = true;
+	so.mss = mss;
+	if (o.ts_ok && o.tsecr != 0 && st->cfg.timestamps) {
+		uint32_t off = tcp_ts_offset(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
+
+		/* Our TSval must be from the last two cookie periods. */
+		if ((uint32_t)st->now - (o.tsecr - off) <= 2 * 64000) {
+			so.ts_ok = true;
+			so.tsval = o.tsval;
+			tcp_cookie_ts_decode(o.tsecr, &so.ws_ok, &so.ws, &so.sack_ok);
+		}
+	}
+	c = tcp_child_new(l, seg);
+	if (c == NULL) {
+		tcp_drop(st, PH_DROP_TCP_CONN_LIMIT);
+		return true;
+	}
+	tcp_mib(st, PH_MIB_tcp_syncookies_recv);
+	c->irs = seg->seq - 1;
+	c->rcv_nxt = seg->seq;
+	c->rcv_adv = c->rcv_nxt;
+	apply_syn_options(c, &so);
+	c->iss = seg->ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->snd_buf_seq = c->iss + 1;
+	c->snd_sml = c->iss;
+	c->recover = c->iss;
+	c->snd_wl1 = c->irs; /* so this ACK's window is taken */
+	c->snd_wl2 = c->iss;
+	c->last_rcv = st->now;
+	conn_input(c, seg);
+	return true;
+}
 
 static void
 listen_input(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg)
@@ -194,6 +261,8 @@ listen_input(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg
 		return;
 	}
 	if (seg->flags & TCP_ACK) {
+		if (!(seg->flags & TCP_SYN) && st->cfg.syncookies != 0 && cookie_accept(st, l, seg))
+			return;
 		tcp_drop(st, PH_DROP_TCP_LISTEN_BAD);
 		tcp_respond_rst(st, seg);
 		return;
@@ -206,7 +275,15 @@ listen_input(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg
 		tcp_drop(st, PH_DROP_TCP_BAD_OPTIONS);
 		return;
 	}
-	/* Both queues count against the backlog, as in BSD. */
+	/* Both queues count against the backlog, as in BSD. A full SYN
+	 * queue answers with a cookie instead (RFC 4987 3.6), unless the
+	 * accept queue alone is full: then nobody accepts, and the client
+	 * had better try again later. */
+	if (st->cfg.syncookies == 2 || (l->n_synq + l->n_acceptq >= l->backlog &&
+	                                st->cfg.syncookies == 1 && l->n_acceptq < l->backlog)) {
+		tcp_send_cookie_synack(st, l, seg, &o);
+		return;
+	}
 	if (l->n_synq + l->n_acceptq >= l->backlog) {
 		tcp_drop(st, PH_DROP_TCP_LISTEN_OVERFLOW);
 		return;
@@ -308,6 +385,18 @@ syn_sent_input(struct tcp_conn *c, const struct tcp_seg *seg)
 
 /* ---- synchronized states ---- */
 
+/* Data we hold already arrived again: report it in the next ACK as a
+ * D-SACK (RFC 2883), so the sender can tell a needless retransmission. */
+static void
+dsack_note(struct tcp_conn *c, uint32_t l, uint32_t r)
+{
+	if (!(c->flags & TF_SACK_OK))
+		return;
+	c->dsack_l = l;
+	c->dsack_r = r;
+	c->flags |= TF_DSACK | TF_ACKNOW;
+}
+
 /* Trim SEG to the window; false when nothing of it is acceptable. Sets the
  * bounds of the acceptable data in *SEQ / *LEN / *FIN / *SYN. */
 static bool
@@ -337,6 +426,8 @@ trim_to_window(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t *seq, uin
 			s++;
 			before--;
 		}
+		if (before > 0 && l > 0)
+			dsack_note(c, s, s + ((uint32_t)before < l ? (uint32_t)before : l));
 		if ((uint32_t)before >= l) {
 			uint32_t dup = l;
 
@@ -388,15 +479,18 @@ trim_to_window(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t *seq, uin
 	return true;
 }
 
-/* The ACK for an unacceptable segment, at most one per 500 ms per
+/* The ACK for an unacceptable segment SEG, at most one per 500 ms per
  * connection (RFC 9293 3.10.7.4 with RFC 5961 10; Linux's
- * tcp_invalid_ratelimit), so two confused ends cannot loop on ACKs. */
+ * tcp_invalid_ratelimit), so two confused ends cannot loop on ACKs. Data
+ * is no such loop: a retransmission we hold already is answered every time
+ * (with its D-SACK), as Linux does. */
 static void
-oow_ack(struct tcp_conn *c)
+oow_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	struct tcp_stack *st = c->st;
 
-	if (c->oow_ack_at != 0 && st->now - c->oow_ack_at < 500)
+	if ((seg->len == 0 || (seg->flags & TCP_SYN)) && c->oow_ack_at != 0 &&
+	    st->now - c->oow_ack_at < 500)
 		return;
 	c->oow_ack_at = st->now;
 	tcp_send_ack(c);
@@ -481,6 +575,10 @@ data_input(struct tcp_conn *c, uint32_t seq, const uint8_t *data, uint32_t len, 
 	} else if (len > 0) {
 		uint32_t off = c->rbuf.len + (seq - c->rcv_nxt);
 
+		for (uint8_t i = 0; i < c->ofo.n; i++)
+			if (seq_geq(seq, c->ofo.blk[i].l) && seq_leq(seq + len, c->ofo.blk[i].r))
+				dsack_note(c, seq, seq + len);
+
 		if (off + len > c->rbuf.cap || !tcp_ofo_add(&c->ofo, seq, seq + len)) {
 			tcp_drop(st, PH_DROP_TCP_OFO_FULL);
 		} else {
@@ -511,8 +609,15 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 	struct tcp_stack *st = c->st;
 	uint32_t ack = seg->ack;
 	uint32_t wnd = (uint32_t)seg->wnd << c->snd_ws;
-	uint32_t acked, flight;
+	uint32_t acked, flight, newly = 0;
 
+	if (o->n_sack > 0) {
+		ph_mib_add(st->ctr, PH_MIB_tcp_sack_blocks_received, o->n_sack);
+		if (c->flags & TF_SACK_OK)
+			newly = tcp_sack_receive(c, o, ack);
+	}
+	if (newly > 0)
+		tcp_rec_lost_retransmits(c);
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t data_end = c->snd_buf_seq + c->sbuf.len;
 		uint32_t data_acked;
@@ -544,14 +649,14 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		c->backoff = 0;
 		c->flags &= ~TF_PROBE_SENT;
 		c->rexmt_since = st->now;
-		if (c->flags & TF_RECOVERY) {
-			/* Partial ACK: the next hole goes now (RFC 6582 3.2 step 5). */
-			if (!c->cc->recovery_ack(c, acked))
-				tcp_retransmit_head(c);
-		} else {
-			c->dupacks = 0;
-			c->cc->ack(c, acked, flight);
+		if (c->mss_clamped_at != 0 &&
+		    st->now - c->mss_clamped_at > TCP_BLACKHOLE_RETRY_MS) {
+			/* Try the path's MSS again, now and then (RFC 4821 7.7's
+			 * spirit: a black hole may have been a passing outage). */
+			c->mss = c->mss_unclamped;
+			c->mss_clamped_at = 0;
 		}
+		tcp_rec_ack(c, o, acked, flight);
 		if (c->snd_una == c->snd_max)
 			tcp_timer_stop(c, TCP_T_REXMT);
 		else
@@ -561,37 +666,16 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		if (data_acked > 0)
 			tcp_wakeup(c);
 	} else if (ack == c->snd_una && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
-	           c->snd_max != c->snd_una && (wnd == c->snd_wnd || o->n_sack > 0) &&
-	           c->snd_wnd > 0 && !(c->flags & TF_PROBE_SENT)) {
+	           c->snd_max != c->snd_una && (wnd == c->snd_wnd || newly > 0) && c->snd_wnd > 0 &&
+	           !(c->flags & TF_PROBE_SENT)) {
 		/* A duplicate ACK (RFC 5681 2, DUPLICATE ACKNOWLEDGMENT); one
-		 * that carries SACK blocks counts even when the window moved
-		 * (RFC 6675 2's DupAck: a receiver such as Linux grows its
-		 * window while it reports the hole). */
-		bool hole = false;
-
-		if (o->n_sack)
-			ph_mib_add(st->ctr, PH_MIB_tcp_sack_blocks_received, o->n_sack);
-		/* A block above SND.UNA that is no D-SACK (RFC 2883: those lie
-		 * at or below the cumulative ACK) reports data past a hole. */
-		for (uint8_t i = 0; i < o->n_sack; i++)
-			if (seq_gt(o->sack[i].l, ack) && seq_leq(o->sack[i].r, c->snd_max))
-				hole = true;
-		if (c->cc->dupack(c, hole)) {
-			tcp_mib(st, PH_MIB_tcp_fast_retransmits);
-			tcp_retransmit_head(c); /* RFC 5681 3.2 step 2 */
-			c->total_retrans++;
-		} else if (!(c->flags & TF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3) {
-			/* Limited transmit (RFC 3042): a new segment on each of
-			 * the first two duplicates, so a small window still
-			 * yields the three a fast retransmit needs. */
-			uint32_t cw = c->cwnd;
-
-			c->cwnd += c->dupacks * tcp_data_mss(c);
-			c->flags |= TF_FORCE;
-			tcp_output(c);
-			c->flags &= ~TF_FORCE;
-			c->cwnd = cw;
-		}
+		 * that SACKs new data counts even when the window moved (RFC
+		 * 6675 2's DupAck: a receiver such as Linux grows its window
+		 * while it reports the hole). */
+		tcp_rec_dupack(c, newly);
+		/* New holes below SACKed data start the reordering window. */
+		if (newly > 0 && !(c->flags & TF_RECOVERY) && st->cfg.rack_tlp)
+			tcp_rexmt_arm(c);
 	}
 	c->persist_probes = 0; /* any ACK says the peer is there */
 	/* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2). */
@@ -660,7 +744,7 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	if ((c->flags & TF_TS_OK) && o.ts_ok && !(seg->flags & TCP_RST) &&
 	    seq_lt(o.tsval, c->ts_recent) && st->now - c->ts_recent_age < TCP_PAWS_IDLE_MS) {
 		tcp_drop(st, PH_DROP_TCP_PAWS);
-		oow_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	/* Our SYN-ACK was lost and the peer sends its SYN again. */
@@ -678,7 +762,7 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 			return;
 		}
 		tcp_drop(st, PH_DROP_TCP_OUT_OF_WINDOW);
-		oow_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	/* RFC 7323 4.3: remember the newest timestamp of an in-window segment. */
@@ -719,8 +803,10 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 			return;
 		}
 	}
-	/* 3. SYN in a synchronized state (RFC 5961 4.2). */
-	if (syn) {
+	/* 3. SYN in a synchronized state (RFC 5961 4.2): whatever its
+	 * sequence number, also one trimming took as old (the peer's first
+	 * SYN again: the ACK of it is what a restarted peer needs). */
+	if (syn || ((seg->flags & TCP_SYN) && c->state != TCPS_SYN_RECEIVED)) {
 		tcp_drop(st, PH_DROP_TCP_SYN_IN_WINDOW);
 		tcp_send_challenge_ack(c);
 		return;
@@ -761,12 +847,12 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	/* RFC 5961 5.2: an ACK too old or of unsent data. */
 	if (seq_gt(seg->ack, c->snd_max)) {
 		tcp_drop(st, PH_DROP_TCP_ACK_UNSENT);
-		oow_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	if (seq_lt(seg->ack, c->snd_una - c->max_sndwnd) && c->max_sndwnd > 0) {
 		tcp_drop(st, PH_DROP_TCP_ACK_TOO_OLD);
-		oow_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	ack_input(c, seg, &o);
@@ -838,7 +924,10 @@ tcp_icmp_input(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lpor
 		c->mss = (uint16_t)mss;
 		tcp_mib(st, PH_MIB_tcp_pmtu_updates);
 		if (c->state >= TCPS_ESTABLISHED && seq_lt(c->snd_una, c->snd_max)) {
-			c->snd_nxt = c->snd_una;
+			if (tcp_sack_recovery(c))
+				c->high_rxt = c->snd_una; /* every hole again, smaller */
+			else
+				c->snd_nxt = c->snd_una;
 			tcp_output(c);
 			tcp_reap(st);
 		}
@@ -878,6 +967,13 @@ tcp_input_local(struct tcp_stack *st, const struct tcp_seg *seg)
 		return true;
 	}
 	if ((fl & TCP_SYN) && (fl & (TCP_RST | TCP_FIN))) {
+		/* Nonsense, dropped where a connection or listener is; a
+		 * closed port still answers a SYN+FIN with a RST (RFC 9293
+		 * 3.10.7.1), as Linux does, so it looks like any closed port. */
+		if (tcp_lookup(st, seg->ctx, seg->daddr, seg->dport, seg->saddr, seg->sport) ==
+		            NULL &&
+		    tcp_find_listener(st, seg->ctx, seg->daddr, seg->dport) == NULL)
+			return false;
 		tcp_mib(st, PH_MIB_tcpInSegs);
 		tcp_drop(st, PH_DROP_TCP_BAD_FLAGS);
 		return true;

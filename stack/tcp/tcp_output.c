@@ -13,6 +13,7 @@
  * and a window whose right edge never moves left (RFC 9293 3.8.6.2.2).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
@@ -107,17 +108,27 @@ build_options(struct tcp_conn *c, uint8_t flags, uint8_t *opt)
 		tcp_wr32(opt + n + 4, c->ts_recent);
 		n += 8;
 	}
-	if ((c->flags & TF_SACK_OK) && c->ofo.n > 0 && !(flags & TCP_RST)) {
-		/* Most recently changed range first (RFC 2018 4). */
+	if ((c->flags & TF_SACK_OK) && (c->ofo.n > 0 || (c->flags & TF_DSACK)) &&
+	    !(flags & TCP_RST)) {
+		/* A D-SACK first (RFC 2883 4), then the most recently changed
+		 * range first (RFC 2018 4). */
 		uint8_t max = (uint8_t)((TCP_MAX_OPT_LEN - n - 4) / 8);
-		uint8_t k = 0, *len;
+		uint8_t k = 0, *len, d = 0;
 		uint32_t below = UINT32_MAX;
 
 		opt[n++] = TCPOPT_NOP;
 		opt[n++] = TCPOPT_NOP;
 		opt[n++] = TCPOPT_SACK;
 		len = &opt[n++];
-		for (; k < max && k < c->ofo.n; k++) {
+		if (c->flags & TF_DSACK) {
+			tcp_wr32(opt + n, c->dsack_l);
+			tcp_wr32(opt + n + 4, c->dsack_r);
+			n += 8;
+			d = 1;
+			c->flags &= ~TF_DSACK; /* sent once (RFC 2883 4 (3)) */
+			tcp_mib(c->st, PH_MIB_tcp_dsack_sent);
+		}
+		for (; k + d < max && k < c->ofo.n; k++) {
 			int best = -1;
 
 			/* Stamps are distinct: take the largest below the last. */
@@ -130,7 +141,7 @@ build_options(struct tcp_conn *c, uint8_t flags, uint8_t *opt)
 			tcp_wr32(opt + n + 4, c->ofo.blk[best].r);
 			n += 8;
 		}
-		*len = (uint8_t)(2 + 8 * k);
+		*len = (uint8_t)(2 + 8 * (k + d));
 	}
 	return n;
 }
@@ -216,6 +227,40 @@ worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t avail, uint32_t m
 }
 
 void
+tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	struct tcp_stack *st = c->st;
+	uint32_t off = seq - c->snd_buf_seq;
+	uint32_t dlen = off < c->sbuf.len ? c->sbuf.len - off : 0;
+	uint8_t flags = TCP_ACK;
+	uint32_t used;
+
+	if (dlen > len)
+		dlen = len;
+	if ((c->flags & TF_FIN_QUEUED) && off + dlen == c->sbuf.len && dlen < len)
+		flags |= TCP_FIN; /* the range runs past the data: the FIN is in it */
+	used = dlen + ((flags & TCP_FIN) ? 1 : 0);
+	if (used == 0) {
+		/* Nothing of ours lies there (cannot happen below SND.MAX):
+		 * step over it rather than loop. */
+		tcp_rec_sent(c, seq, len);
+		return;
+	}
+	if (dlen > 0 && off + dlen == c->sbuf.len)
+		flags |= TCP_PSH;
+	c->flags &= ~TF_RTT_TIMING; /* Karn */
+	tcp_mib(st, PH_MIB_tcpRetransSegs);
+	tcp_mib(st, PH_MIB_tcp_sack_retransmits);
+	c->total_retrans++;
+	send_segment(c, seq, flags, off, dlen);
+	tcp_rec_sent(c, seq, used);
+	if (!tcp_timer_armed(c, TCP_T_REXMT)) {
+		c->rexmt_since = st->now;
+		tcp_rexmt_arm(c);
+	}
+}
+
+void
 tcp_output(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
@@ -228,6 +273,7 @@ tcp_output(struct tcp_conn *c)
 
 			if (seq_lt(c->iss, c->snd_max)) {
 				tcp_mib(st, PH_MIB_tcpRetransSegs);
+				c->total_retrans++;
 			}
 			c->snd_nxt = c->iss + 1;
 			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
@@ -249,9 +295,29 @@ tcp_output(struct tcp_conn *c)
 	for (unsigned budget = 0; budget < 4096; budget++) {
 		uint32_t off = c->snd_nxt - c->snd_buf_seq;
 		uint32_t avail = off < c->sbuf.len ? c->sbuf.len - off : 0;
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t usable = wnd > flight ? wnd - flight : 0;
+		uint32_t usable = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+		uint32_t cwnd_room = c->cwnd > flight ? c->cwnd - flight : 0;
+
+		if (tcp_sack_recovery(c)) {
+			/* RFC 6675 5 (C): while cwnd - pipe leaves a segment,
+			 * lost holes first (NextSeg rule 1), then new data (2),
+			 * then holes not known lost (3). */
+			uint32_t pipe = tcp_rec_pipe(c), rs, rl;
+
+			cwnd_room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+			if (cwnd_room >= mss && tcp_rec_next(c, true, &rs, &rl)) {
+				tcp_retransmit_range(c, rs, rl);
+				continue;
+			}
+			if (cwnd_room >= mss && (avail == 0 || usable == 0) &&
+			    tcp_rec_next(c, false, &rs, &rl)) {
+				tcp_retransmit_range(c, rs, rl);
+				continue;
+			}
+		}
+		if (cwnd_room < usable)
+			usable = cwnd_room;
 		uint32_t len = avail < usable ? avail : usable;
 		uint8_t flags = TCP_ACK;
 		bool fin = false, send;
@@ -299,6 +365,7 @@ tcp_output(struct tcp_conn *c)
 		rexmit = seq_lt(seq, c->snd_max);
 		if (rexmit && (len > 0 || fin)) {
 			tcp_mib(st, PH_MIB_tcpRetransSegs);
+			c->total_retrans++;
 		}
 		if (len > 0 && !rexmit && !(c->flags & (TF_TS_OK | TF_RTT_TIMING))) {
 			c->flags |= TF_RTT_TIMING; /* Karn: time new data only */
@@ -315,6 +382,8 @@ tcp_output(struct tcp_conn *c)
 			if (!tcp_timer_armed(c, TCP_T_REXMT)) {
 				c->rexmt_since = st->now;
 				tcp_rexmt_arm(c);
+			} else if (!rexmit && st->cfg.rack_tlp) {
+				tcp_tlp_rearm(c);
 			}
 			tcp_timer_stop(c, TCP_T_PERSIST);
 		}
@@ -342,8 +411,10 @@ tcp_retransmit_head(struct tcp_conn *c)
 		flags |= TCP_PSH;
 	c->flags &= ~TF_RTT_TIMING; /* Karn: no sample from a retransmission */
 	tcp_mib(st, PH_MIB_tcpRetransSegs);
+	c->total_retrans++;
 	send_segment(c, c->snd_una, flags, off, len);
 	end = c->snd_una + len + ((flags & TCP_FIN) ? 1 : 0);
+	tcp_rec_sent(c, c->snd_una, end - c->snd_una);
 	if (seq_lt(c->snd_nxt, end))
 		c->snd_nxt = end;
 	if (!tcp_timer_armed(c, TCP_T_REXMT)) {
@@ -365,12 +436,20 @@ tcp_send_challenge_ack(struct tcp_conn *c)
 	struct tcp_stack *st = c->st;
 	uint64_t sec = st->now / 1000;
 
-	/* RFC 5961 7: a limit per second on challenge ACKs (Linux: 1000). */
+	/* RFC 5961 7: a limit per second on challenge ACKs. The budget is
+	 * per lcore and drawn at random each second around the configured
+	 * limit (half of it plus up to all of it, as Linux since CVE-2016-5696):
+	 * a fixed, shared count would let an off-path attacker learn from how
+	 * many challenge ACKs it provokes whether another connection used some
+	 * (RFC 5961 10). */
 	if (sec != st->challenge_sec) {
+		uint32_t lim = st->cfg.challenge_ack_limit ? st->cfg.challenge_ack_limit : 1000;
+
 		st->challenge_sec = sec;
 		st->challenge_acks = 0;
+		st->challenge_budget = lim / 2 + arc4random_uniform(lim);
 	}
-	if (++st->challenge_acks > 1000)
+	if (++st->challenge_acks > st->challenge_budget)
 		return;
 	tcp_mib(st, PH_MIB_tcp_challenge_acks);
 	send_segment(c, c->snd_nxt, TCP_ACK, 0, 0);
@@ -410,8 +489,9 @@ tcp_send_probe(struct tcp_conn *c)
 	}
 }
 
-void
-tcp_respond_rst(struct tcp_stack *st, const struct tcp_seg *seg)
+/* A segment answering SEG, with no connection: addresses and ports swapped. */
+static struct tcp_out
+reply_to(const struct tcp_seg *seg)
 {
 	struct tcp_out o = {
 	        .ctx = seg->ctx,
@@ -420,6 +500,14 @@ tcp_respond_rst(struct tcp_stack *st, const struct tcp_seg *seg)
 	        .sport = seg->dport,
 	        .dport = seg->sport,
 	};
+
+	return o;
+}
+
+void
+tcp_respond_rst(struct tcp_stack *st, const struct tcp_seg *seg)
+{
+	struct tcp_out o = reply_to(seg);
 
 	if (seg->flags & TCP_RST)
 		return;
@@ -436,4 +524,89 @@ tcp_respond_rst(struct tcp_stack *st, const struct tcp_seg *seg)
 	tcp_mib(st, PH_MIB_tcpOutSegs);
 	tcp_mib(st, PH_MIB_tcpOutRsts);
 	st->ops->emit(st, NULL, &o);
+}
+
+void
+tcp_send_cookie_synack(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg,
+                       const struct tcp_opts *so)
+{
+	struct tcp_out o = reply_to(seg);
+	uint32_t src, mtu = 1500, adv;
+	uint16_t peer_mss = so->mss_ok && so->mss ? so->mss : 536;
+	bool ts = so->ts_ok && st->cfg.timestamps;
+	/* Window scale and SACK-permitted come back only in a timestamp. */
+	bool ws = so->ws_ok && st->cfg.window_scaling && ts;
+	bool sack = so->sack_ok && st->cfg.sack && ts;
+	uint8_t n = 0;
+
+	o.ack = seg->seq + 1;
+	o.flags = TCP_SYN | TCP_ACK;
+	o.tos = l->tos;
+	o.ttl = l->ttl;
+	if (st->ops->route(st, seg->ctx, seg->saddr, &src, &mtu) != 0)
+		return;
+	adv = mtu > 40 + 65535 ? 65535 : mtu - 40;
+	if ((l->flags & TF_USER_MSS) && l->adv_mss && l->adv_mss < adv)
+		adv = l->adv_mss;
+	o.seq = tcp_cookie_make(st, seg, (uint16_t)(peer_mss < adv ? peer_mss : adv));
+	o.wnd = (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
+	o.opt[n++] = TCPOPT_MSS;
+	o.opt[n++] = TCPOLEN_MSS;
+	tcp_wr16(o.opt + n, (uint16_t)adv);
+	n += 2;
+	if (sack) {
+		o.opt[n++] = TCPOPT_SACK_OK;
+		o.opt[n++] = TCPOLEN_SACK_OK;
+	}
+	if (ts) {
+		uint32_t off = tcp_ts_offset(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
+
+		if (!sack) {
+			o.opt[n++] = TCPOPT_NOP;
+			o.opt[n++] = TCPOPT_NOP;
+		}
+		o.opt[n++] = TCPOPT_TIMESTAMPS;
+		o.opt[n++] = TCPOLEN_TIMESTAMPS;
+		tcp_wr32(o.opt + n, tcp_cookie_tsval((uint32_t)st->now + off, ws,
+		                                     so->ws > 14 ? 14 : so->ws, sack));
+		tcp_wr32(o.opt + n + 4, so->tsval);
+		n += 8;
+	} else if (sack) {
+		o.opt[n++] = TCPOPT_NOP;
+		o.opt[n++] = TCPOPT_NOP;
+	}
+	if (ws) {
+		o.opt[n++] = TCPOPT_NOP;
+		o.opt[n++] = TCPOPT_WSCALE;
+		o.opt[n++] = TCPOLEN_WSCALE;
+		o.opt[n++] = tcp_wscale_for(l->rcvbuf);
+	}
+	o.optlen = n;
+	tcp_mib(st, PH_MIB_tcp_syncookies_sent);
+	tcp_mib(st, PH_MIB_tcpOutSegs);
+	st->ops->emit(st, NULL, &o);
+}
+
+void
+tcp_send_tlp(struct tcp_conn *c)
+{
+	uint32_t off = c->snd_nxt - c->snd_buf_seq, mss = tcp_data_mss(c);
+	uint32_t flight = c->snd_nxt - c->snd_una;
+
+	tcp_mib(c->st, PH_MIB_tcp_tlp_probes);
+	if (off < c->sbuf.len && c->snd_wnd > flight + mss) {
+		uint32_t cw = c->cwnd;
+
+		/* One new segment beyond cwnd (RFC 8985 7.3). */
+		c->cwnd = flight + mss;
+		c->flags |= TF_FORCE;
+		tcp_output(c);
+		c->flags &= ~TF_FORCE;
+		c->cwnd = cw;
+	} else {
+		uint32_t end = c->snd_max, from = end - c->snd_una > mss ? end - mss : c->snd_una;
+
+		tcp_retransmit_range(c, from, end - from);
+	}
+	c->tlp_high = c->snd_max;
 }

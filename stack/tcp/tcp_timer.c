@@ -76,10 +76,63 @@ tcp_rto_backed_off(const struct tcp_conn *c)
 	return rto > c->st->cfg.rto_max_ms ? c->st->cfg.rto_max_ms : (uint32_t)rto;
 }
 
+/* When TCP_T_REXMT should fire from now, and as what. */
+static uint32_t
+rexmt_deadline(const struct tcp_conn *c, uint8_t *mode)
+{
+	uint32_t rto = tcp_rto_backed_off(c), srtt = c->srtt >> 3, when = rto;
+
+	*mode = TCP_REXMT_RTO;
+	if (c->st->cfg.rack_tlp && (c->flags & (TF_SACK_OK | TF_RECOVERY)) == TF_SACK_OK &&
+	    c->backoff == 0 && (c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT) &&
+	    c->snd_max != c->snd_una) {
+		if (c->n_sacked > 0) {
+			/* RFC 8985 6.2: a quarter of the RTT, at least 2 ms
+			 * here (the clock's 1 ms tick). */
+			uint32_t reo = srtt / 4 > 2 ? srtt / 4 : 2;
+
+			if (reo < when) {
+				when = reo;
+				*mode = TCP_REXMT_REO;
+			}
+		} else if (c->tlp_high == 0) {
+			/* RFC 8985 7.2: PTO = 2 SRTT, plus the worst delayed
+			 * ACK when one segment is out; at least 10 ms. */
+			uint32_t pto = 2 * srtt;
+
+			if (c->snd_max - c->snd_una <= tcp_data_mss(c))
+				pto += 200;
+			if (pto < 10)
+				pto = 10;
+			if (pto < when) {
+				when = pto;
+				*mode = TCP_REXMT_TLP;
+			}
+		}
+	}
+	return when;
+}
+
 void
 tcp_rexmt_arm(struct tcp_conn *c)
 {
-	tcp_timer_arm(c, TCP_T_REXMT, tcp_rto_backed_off(c));
+	uint32_t when = rexmt_deadline(c, &c->rexmt_mode);
+
+	tcp_timer_arm(c, TCP_T_REXMT, when);
+}
+
+void
+tcp_tlp_rearm(struct tcp_conn *c)
+{
+	uint8_t mode;
+	uint32_t when = rexmt_deadline(c, &mode);
+
+	/* New data went out: the probe waits for its ACK too (RFC 8985
+	 * 7.2); the RTO itself is not pushed back (RFC 6298 5.1). */
+	if (mode == TCP_REXMT_TLP) {
+		c->rexmt_mode = mode;
+		tcp_timer_arm(c, TCP_T_REXMT, when);
+	}
 }
 
 void
@@ -100,6 +153,17 @@ timer_rexmt(struct tcp_conn *c)
 	struct tcp_stack *st = c->st;
 	uint32_t limit;
 
+	if (c->rexmt_mode == TCP_REXMT_TLP) {
+		tcp_send_tlp(c);
+		tcp_rexmt_arm(c);
+		return;
+	}
+	if (c->rexmt_mode == TCP_REXMT_REO) {
+		tcp_rec_reorder_timeout(c);
+		tcp_rexmt_arm(c);
+		tcp_output(c);
+		return;
+	}
 	if (c->state == TCPS_SYN_SENT)
 		limit = st->cfg.syn_retries;
 	else if (c->state == TCPS_SYN_RECEIVED)
@@ -114,7 +178,6 @@ timer_rexmt(struct tcp_conn *c)
 		return;
 	}
 	c->rexmits++;
-	c->total_retrans++;
 	tcp_mib(st, PH_MIB_tcp_rto_timeouts);
 	/* RFC 6298 5.5: back off; 5.7: after the SYN, a failed handshake
 	 * leaves RTO at 3 s when data starts, handled in tcp_input. */
@@ -124,8 +187,7 @@ timer_rexmt(struct tcp_conn *c)
 	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
 		c->snd_nxt = c->iss;
 	} else {
-		c->cc->timeout(c);
-		c->snd_nxt = c->snd_una;
+		tcp_rec_timeout(c);
 	}
 	c->flags &= ~TF_PROBE_SENT;
 	tcp_rexmt_arm(c);

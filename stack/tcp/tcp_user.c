@@ -144,7 +144,10 @@ tcp_conf_defaults(struct ph_conf_tcp *cfg)
 	        .timestamps = true,
 	        .window_scaling = true,
 	        .sack = true,
-	        .cc = "newreno",
+	        .rack_tlp = true,
+	        .cc = "cubic",
+	        .syncookies = 1,
+	        .challenge_ack_limit = 1000,
 	};
 
 	*cfg = d;
@@ -284,8 +287,8 @@ conn_rings(struct tcp_conn *c)
 }
 
 /* The smallest shift that lets the window cover the whole receive buffer. */
-static uint8_t
-wscale_for(uint32_t rcvbuf)
+uint8_t
+tcp_wscale_for(uint32_t rcvbuf)
 {
 	uint8_t ws = 0;
 
@@ -440,8 +443,8 @@ conn_prepare(struct tcp_conn *c, uint32_t mtu)
 		path_mss = c->adv_mss;
 	c->adv_mss = (uint16_t)path_mss;
 	c->mss = c->adv_mss;
-	c->rcv_ws = st->cfg.window_scaling ? wscale_for(c->rcvbuf) : 0;
-	c->ts_offset = arc4random();
+	c->rcv_ws = st->cfg.window_scaling ? tcp_wscale_for(c->rcvbuf) : 0;
+	c->ts_offset = tcp_ts_offset(st, c->laddr, c->lport, c->raddr, c->rport);
 	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
 	c->flags |= TF_STARTED;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;

@@ -950,6 +950,41 @@ test_tcp_connect_again(void **state)
 	assert_int_equal(ph_close(lsn), 0);
 }
 
+static void
+test_tcp_congestion(void **state)
+{
+	int t = ph_socket(AF_INET, SOCK_STREAM, 0);
+	char name[32];
+	socklen_t l;
+
+	(void)state;
+	memset(name, 'x', sizeof(name));
+	l = sizeof(name);
+	assert_int_equal(ph_getsockopt(t, IPPROTO_TCP, TCP_CONGESTION, name, &l), 0);
+	assert_int_equal(l, 16);
+	assert_string_equal(name, "cubic");
+	assert_int_equal(name[15], 0);
+	assert_int_equal(name[16], 'x');
+	assert_int_equal(ph_setsockopt(t, IPPROTO_TCP, TCP_CONGESTION, "newrenoXYZ", 7), 0);
+	l = 3;
+	assert_int_equal(ph_getsockopt(t, IPPROTO_TCP, TCP_CONGESTION, name, &l), 0);
+	assert_int_equal(l, 3);
+	assert_memory_equal(name, "new", 3);
+	l = sizeof(name);
+	assert_int_equal(ph_getsockopt(t, IPPROTO_TCP, TCP_CONGESTION, name, &l), 0);
+	assert_string_equal(name, "newreno");
+	assert_fails(ph_setsockopt(t, IPPROTO_TCP, TCP_CONGESTION, "vegas", 5), ENOENT);
+	assert_fails(ph_setsockopt(t, IPPROTO_TCP, TCP_CONGESTION, "cubic", 0), EINVAL);
+	assert_int_equal(ph_setsockopt(t, IPPROTO_TCP, TCP_CONGESTION, "cubic\0junk", 10), 0);
+	assert_int_equal(
+	        ph_setsockopt(t, IPPROTO_TCP, TCP_CONGESTION, "cubicaaaaaaaaaaaaaaaaaa", 23), -1);
+	assert_int_equal(errno, ENOENT);
+	l = sizeof(name);
+	assert_int_equal(ph_getsockopt(t, IPPROTO_TCP, TCP_CONGESTION, name, &l), 0);
+	assert_string_equal(name, "cubic");
+	assert_int_equal(ph_close(t), 0);
+}
+
 int
 main(void)
 {
@@ -971,6 +1006,7 @@ main(void)
 	        cmocka_unit_test(test_bcast_and_wildcard),
 	        cmocka_unit_test(test_after_bind),
 	        cmocka_unit_test(test_tcp_errors),
+	        cmocka_unit_test(test_tcp_congestion),
 	        cmocka_unit_test(test_tcp_refused),
 	        cmocka_unit_test(test_tcp_loopback_transfer),
 	        cmocka_unit_test(test_tcp_reset_seen),

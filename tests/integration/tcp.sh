@@ -13,6 +13,10 @@
 #    kernel's OUTPUT: ACKs when polyhost sends, data when it receives), SIZE
 #    bytes from polyhost to Linux and from Linux to polyhost, both checked
 #    by sha256; polyhost keeps out-of-order data, and no connection resets;
+#    polyhost's retransmissions cover what the router dropped on the way to
+#    Linux (and not more than 4 times that, plus 50);
+#  - with nft duplicating 2% of the packets each way, 32 MiB from Linux to
+#    polyhost, checked by sha256;
 #  - every ph-perf exits 0 with every mbuf back in its pool.
 # Usage: tcp.sh BUILD_DIR. SIZE defaults to 256M (LONG=1: 1G).
 # Exit 0 pass, 1 fail, 77 skip.
@@ -136,7 +140,12 @@ cat >> "$CONF" <<INI
 route = 198.18.1.0/24 via 198.18.0.1
 INI
 
+# fwd_drops: packets the FORWARD rule toward the Linux peer (-d) has dropped.
+fwd_drops() {
+	nsx iptables -L FORWARD -n -v -x | awk '/statistic/ && $9 == "198.18.1.2" {s += $1} END {print s + 0}'
+}
 EXP=$("$PERF" gen --bytes "$SIZE" | sha256sum | cut -d' ' -f1)
+DROPS0=$(fwd_drops)
 rx taskset -c 0 timeout "$T" sh -c "socat -u TCP-LISTEN:5103,reuseaddr - | sha256sum > $LOG.sink" &
 SINK=$!
 sleep 0.5
@@ -151,6 +160,14 @@ check "Linux received $SIZE intact through the loss" [ "$(cut -d' ' -f1 "$LOG.si
 check "polyhost retransmitted (tcpRetransSegs $(perf_report "$LOG.c2" tcpRetransSegs))" \
 	[ "$(perf_report "$LOG.c2" tcpRetransSegs)" -gt 0 ]
 check "no reset on the way" [ "$(perf_report "$LOG.c2" tcpEstabResets)" -eq 0 ]
+# Every segment the router dropped on its way to Linux was sent again, and not
+# absurdly often: DROPS <= tcpRetransSegs <= 4 DROPS + 50. Besides data the
+# rule can only have met the SYN, the FIN and the last ACK (3 of slack).
+DROPS=$(($(fwd_drops) - DROPS0))
+RETRANS=$(perf_report "$LOG.c2" tcpRetransSegs)
+retrans_ok() { [ "$RETRANS" -ge $((DROPS - 3)) ] && [ "$RETRANS" -le $((4 * DROPS + 50)) ]; }
+check "retransmissions cover the drops toward Linux (dropped $DROPS, tcpRetransSegs $RETRANS)" \
+	retrans_ok
 
 if ns_start "$NS" "$LOG.s3" "listening" timeout -k 5 "$T" "$PERF" -c "$CONF" -- \
 	server 5104 --raw --sink --sha256 --expect-sha256 "$EXP" --once --timeout 60; then
@@ -169,6 +186,43 @@ else
 fi
 drops=$(nsx iptables -L FORWARD -n -v -x | awk '/statistic/ {s += $1} END {print s + 0}')
 check "the router dropped segments ($drops)" [ "$drops" -gt 100 ]
+
+# ---- duplicates: the router copies 2% of the packets each way (nft dup) ----
+# No loss now; 32 MiB from Linux to polyhost, so polyhost receives duplicated
+# data and Linux duplicated ACKs.
+if command -v nft >/dev/null; then
+	nsx iptables -F FORWARD
+	EXP32=$("$PERF" gen --bytes 32M | sha256sum | cut -d' ' -f1)
+	if ns_start "$NS" "$LOG.s4" "listening" timeout -k 5 "$T" "$PERF" -c "$CONF" -- \
+		server 5105 --raw --sink --sha256 --expect-sha256 "$EXP32" --once --timeout 60; then
+		peer_up
+		# After the start: the rule names the tap this ph-perf made.
+		nsx nft -f - <<NFT
+table ip phdup$$ {
+	chain dup_copies {
+		type filter hook forward priority 10;
+		ip daddr 198.18.0.2 tcp dport 5105 numgen random mod 100 < 2 counter dup to 198.18.0.2 device $TAP
+		ip daddr 198.18.1.2 tcp sport 5105 numgen random mod 100 < 2 counter dup to 198.18.1.2 device phv$$a
+	}
+}
+NFT
+		"$PERF" gen --bytes 32M | rx taskset -c 0 timeout "$T" socat -u - TCP:198.18.0.2:5105
+		rc=0
+		wait "$PID" || rc=$?
+		PID=
+		dups=$(nsx nft list table ip phdup$$ |
+			awk '{for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1)} END {print s + 0}')
+		check "Linux -> polyhost, 32 MiB, 2% duplicated each way: sha256 equal ($(perf_result "$LOG.s4"))" \
+			grep -q "sha256=$EXP32 result=ok" "$LOG.s4"
+		check "the router duplicated packets ($dups copies)" [ "$dups" -gt 10 ]
+		check "sink: exit 0, every mbuf back" clean_exit "$rc" "$LOG.s4"
+		nsx nft delete table ip phdup$$
+	else
+		notok "ph-perf sink started: $(tail -5 "$LOG.s4")"
+	fi
+else
+	echo "SKIP: nft missing: the duplication transfer was not run"
+fi
 ip netns del "$R"
 
 [ "$FAILED" -eq 0 ] || { echo "logs: $LOG.*"; exit 1; }

@@ -92,6 +92,12 @@ th_init(struct th *t, const struct th_opts *o)
 	t->cfg.wmem = o->wmem ? o->wmem : 16384;
 	t->cfg.max_conns = 64;
 	t->cfg.quickack = 0; /* cases see the delayed-ACK rules; quick-ACK has its own */
+	/* Cases compute windows with RFC 5681's arithmetic; CUBIC (the
+	 * default) has its own in test_tcp_cc.c. */
+	strcpy(t->cfg.cc, "newreno");
+	/* Cases expect the RTO where they advance the clock by it; the
+	 * probes and the reordering window have their own cases. */
+	t->cfg.rack_tlp = false;
 	t->mtu = 1500;
 	t->irs = o->irs ? o->irs : 1000000;
 	t->peer_ts = 5000;
@@ -127,6 +133,32 @@ th_setup_opts(void **state)
 	th_init(t, &o);
 	*state = t;
 	return 0;
+}
+
+static int
+setup_sack_with(void **state, bool ts)
+{
+	struct th *t = malloc(sizeof(*t));
+	struct th_opts o = {.sack = true, .ts = ts, .rmem = 262144, .wmem = 262144};
+
+	if (t == NULL)
+		return -1;
+	th_init(t, &o);
+	t->peer_wnd = 65535;
+	*state = t;
+	return 0;
+}
+
+int
+th_setup_sack(void **state)
+{
+	return setup_sack_with(state, false);
+}
+
+int
+th_setup_sack_ts(void **state)
+{
+	return setup_sack_with(state, true);
 }
 
 void

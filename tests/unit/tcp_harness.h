@@ -59,6 +59,9 @@ struct th_opts {
 
 int th_setup(void **state);
 int th_setup_opts(void **state); /* timestamps, window scale and SACK on */
+/* SACK on (and timestamps), 256 KiB buffers, the peer offering 64 KiB. */
+int th_setup_sack(void **state);
+int th_setup_sack_ts(void **state);
 int th_teardown(void **state);
 void th_init(struct th *t, const struct th_opts *o);
 

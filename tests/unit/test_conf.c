@@ -149,7 +149,7 @@ tcp_defaults(void **state)
 	assert_true(c->tcp.timestamps);
 	assert_true(c->tcp.window_scaling);
 	assert_true(c->tcp.sack);
-	assert_string_equal(c->tcp.cc, "newreno");
+	assert_string_equal(c->tcp.cc, "cubic"); /* as Linux */
 	ph_conf_free(c);
 	unlink(path);
 }
@@ -203,6 +203,14 @@ tcp_keys(void **state)
 	assert_true(c->tcp.timestamps && c->tcp.window_scaling && c->tcp.sack);
 	ph_conf_free(c);
 	unlink(path);
+
+	/* Each congestion control tcp_cc_find knows. */
+	snprintf(text, sizeof(text), "%s[tcp]\ncc = cubic\n", base);
+	c = load(text, err, sizeof(err));
+	assert_non_null(c);
+	assert_string_equal(c->tcp.cc, "cubic");
+	ph_conf_free(c);
+	unlink(path);
 }
 
 static void
@@ -233,8 +241,10 @@ tcp_errors(void **state)
 	expect_error("[tcp]\ntimestamps = maybe\n", 8, "timestamps", "'maybe' is not yes or no");
 	expect_error("[tcp]\nwindow_scaling = 2\n", 8, "window_scaling", "not yes or no");
 	expect_error("[tcp]\nsack = \"yes\"\n", 8, "sack", "not yes or no");
-	expect_error("[tcp]\ncc = cubic\n", 8, "cc",
-	             "'cubic' is not a congestion control (newreno)");
+	expect_error("[tcp]\ncc = vegas\n", 8, "cc",
+	             "unknown congestion control 'vegas' (newreno, cubic)");
+	expect_error("[tcp]\ncc = CUBIC\n", 8, "cc",
+	             "unknown congestion control 'CUBIC' (newreno, cubic)");
 	expect_error("[tcp]\nnodelay = yes\n", 8, "nodelay", "unknown key in [tcp]");
 	expect_error("[tcp]\nmsl_ms = 1000\nmsl_ms = 2000\n", 9, "msl_ms", "twice");
 	/* The retransmission timeouts must nest: the given key is named. */

@@ -68,6 +68,11 @@ extern "C" {
  *                              the POLYHOST_CONFIG environment variable names it
  *     --lcores LIST            instead of [eal] lcores (e.g. "0", "0-1")
  *     --eal ARGS               more EAL arguments, appended to [eal] args
+ *     --fault PORT=SPEC        fault injection on [port PORT] (repeatable):
+ *                              SPEC's items (drop=P, ge=P:R, dup=P, delay=MS,
+ *                              reorder=P, corrupt=P, truncate=P, rate=MBIT,
+ *                              acks-only, blackhole=T1-T2, dir=, seed= ...;
+ *                              see README.md) replace those of its `fault` key
  * Returns how many arguments it used (so ARGV + that is what is left for the
  * application, after a "--" if one was given), or -1 with errno: EINVAL or
  * ENOENT when the configuration is wrong or missing (ph_init_error() says
