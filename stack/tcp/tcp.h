@@ -331,7 +331,8 @@ struct tcp_conn {
 	} rxt[TCP_RXT_MAX];      /* recent retransmissions, to see them lost (RACK) */
 	uint8_t n_rxt;
 	uint8_t rexmt_mode;      /* what TCP_T_REXMT means now (enum tcp_rexmt_mode) */
-	uint32_t tlp_high;       /* SND.MAX when a loss probe went; 0: none out */
+	uint32_t tlp_high;       /* SND.MAX when a loss probe went (with tlp_out) */
+	bool tlp_out;            /* a loss probe is unanswered */
 	uint32_t lost_below;     /* holes below this are lost (reordering window passed) */
 	uint16_t mss_unclamped;  /* the MSS before a black-hole clamp */
 	uint64_t mss_clamped_at; /* ms; 0: not clamped */
@@ -411,6 +412,7 @@ struct tcp_stack {
 	struct tcp_conn_list reap; /* closed and unowned, freed after the call */
 	uint32_t challenge_acks;   /* this second (RFC 5961 7) */
 	uint32_t challenge_budget; /* drawn at random each second */
+	uint64_t synq_full_at;     /* ms a SYN queue last overflowed into cookies; 0: never */
 	uint64_t challenge_sec;
 };
 

@@ -177,7 +177,7 @@ established(struct tcp_conn *c)
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->lost_below = c->snd_una;
-	c->tlp_high = 0;
+	c->tlp_out = false;
 	c->n_sacked = 0;
 	c->n_rxt = 0;
 	c->flags &= ~(TF_RECOVERY | TF_RTO_REC | TF_UNDO_OK);
@@ -261,7 +261,12 @@ listen_input(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg
 		return;
 	}
 	if (seg->flags & TCP_ACK) {
-		if (!(seg->flags & TCP_SYN) && st->cfg.syncookies != 0 && cookie_accept(st, l, seg))
+		/* Cookies are taken only while they are being given out (as
+		 * Linux): at other times a blind 2^24 guess buys nothing. */
+		if (!(seg->flags & TCP_SYN) &&
+		    (st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && st->synq_full_at != 0 &&
+		                                 st->now - st->synq_full_at < 2 * 64000)) &&
+		    cookie_accept(st, l, seg))
 			return;
 		tcp_drop(st, PH_DROP_TCP_LISTEN_BAD);
 		tcp_respond_rst(st, seg);
@@ -281,6 +286,7 @@ listen_input(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg
 	 * had better try again later. */
 	if (st->cfg.syncookies == 2 || (l->n_synq + l->n_acceptq >= l->backlog &&
 	                                st->cfg.syncookies == 1 && l->n_acceptq < l->backlog)) {
+		st->synq_full_at = st->now ? st->now : 1;
 		tcp_send_cookie_synack(st, l, seg, &o);
 		return;
 	}
@@ -616,8 +622,6 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		if (c->flags & TF_SACK_OK)
 			newly = tcp_sack_receive(c, o, ack);
 	}
-	if (newly > 0)
-		tcp_rec_lost_retransmits(c);
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t data_end = c->snd_buf_seq + c->sbuf.len;
 		uint32_t data_acked;
@@ -657,6 +661,8 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 			c->mss_clamped_at = 0;
 		}
 		tcp_rec_ack(c, o, acked, flight);
+		if (newly > 0)
+			tcp_rec_lost_retransmits(c);
 		if (c->snd_una == c->snd_max)
 			tcp_timer_stop(c, TCP_T_REXMT);
 		else
@@ -673,6 +679,8 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		 * 6675 2's DupAck: a receiver such as Linux grows its window
 		 * while it reports the hole). */
 		tcp_rec_dupack(c, newly);
+		if (newly > 0)
+			tcp_rec_lost_retransmits(c);
 		/* New holes below SACKed data start the reordering window. */
 		if (newly > 0 && !(c->flags & TF_RECOVERY) && st->cfg.rack_tlp)
 			tcp_rexmt_arm(c);

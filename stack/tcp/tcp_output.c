@@ -593,6 +593,8 @@ tcp_send_tlp(struct tcp_conn *c)
 	uint32_t off = c->snd_nxt - c->snd_buf_seq, mss = tcp_data_mss(c);
 	uint32_t flight = c->snd_nxt - c->snd_una;
 
+	if (c->flags & TF_RECOVERY)
+		return; /* no probe in recovery (RFC 8985 7.2) */
 	tcp_mib(c->st, PH_MIB_tcp_tlp_probes);
 	if (off < c->sbuf.len && c->snd_wnd > flight + mss) {
 		uint32_t cw = c->cwnd;
@@ -609,4 +611,5 @@ tcp_send_tlp(struct tcp_conn *c)
 		tcp_retransmit_range(c, from, end - from);
 	}
 	c->tlp_high = c->snd_max;
+	c->tlp_out = true;
 }

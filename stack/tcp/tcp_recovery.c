@@ -147,7 +147,10 @@ tcp_sack_receive(struct tcp_conn *c, const struct tcp_opts *o, uint32_t ack)
 		if (seq_lt(l, r))
 			sack_insert(c, l, r);
 	}
-	return sacked_total(c) - before;
+	uint32_t after = sacked_total(c);
+
+	/* Forgetting a range when the table is full may shrink the total. */
+	return after > before ? after - before : 0;
 }
 
 /*
@@ -174,11 +177,24 @@ holes_walk(const struct tcp_conn *c, hole_fn fn, void *arg)
 		struct hole h = {.l = pos, .r = i < c->n_sacked ? c->sacked[i].l : c->snd_max};
 
 		if (seq_lt(h.l, h.r)) {
+			bool by_rule = c->n_sacked - i >= DUPTHRESH ||
+			               above > (DUPTHRESH - 1) * mss ||
+			               (i < c->n_sacked && seq_gt(c->lost_below, c->snd_una) &&
+			                seq_lt(h.l, c->lost_below));
+
 			h.below_sacked = i < c->n_sacked;
-			h.lost = all_lost || c->n_sacked - i >= DUPTHRESH ||
-			         above > (DUPTHRESH - 1) * mss ||
-			         (h.below_sacked && seq_gt(c->lost_below, c->snd_una) &&
-			          seq_lt(h.l, c->lost_below));
+			/* After an RTO, what was out then is lost (up to RECOVER);
+			 * data sent since is in flight like any (RFC 6675 5.1). */
+			if (all_lost && seq_lt(h.l, c->recover) && seq_gt(h.r, c->recover)) {
+				struct hole before = h;
+
+				before.r = c->recover;
+				before.lost = true;
+				if (fn(c, &before, arg))
+					return;
+				h.l = c->recover;
+			}
+			h.lost = by_rule || (all_lost && seq_lt(h.l, c->recover));
 			if (fn(c, &h, arg))
 				return;
 		}
@@ -195,7 +211,7 @@ pipe_add(const struct tcp_conn *c, const struct hole *h, void *arg)
 	uint32_t *pipe = arg;
 	/* What was resent of it is in flight (RFC 6675 SetPipe (b)); the
 	 * original copy too, unless it is lost (a). */
-	uint32_t rx = seq_gt(c->high_rxt, h->l) ? min32(c->high_rxt, h->r) - h->l : 0;
+	uint32_t rx = seq_gt(c->high_rxt, h->l) ? seq_min(c->high_rxt, h->r) - h->l : 0;
 
 	*pipe += rx + (h->lost ? 0 : h->r - h->l);
 	return false;
@@ -352,7 +368,8 @@ enter_sack_recovery(struct tcp_conn *c)
 	tcp_mib(c->st, PH_MIB_tcp_sack_recoveries);
 	tcp_mib(c->st, PH_MIB_tcp_fast_retransmits);
 	tcp_retransmit_head(c);
-	/* The rest of the window goes from tcp_output (step C), after input. */
+	tcp_rexmt_arm(c); /* an RTO now, no longer a probe or a reordering wait */
+	                  /* The rest of the window goes from tcp_output (step C), after input. */
 }
 
 /* RFC 6582 3.2 step 2. */
@@ -422,14 +439,16 @@ tcp_rec_ack(struct tcp_conn *c, const struct tcp_opts *o, uint32_t acked, uint32
 	uint32_t mss = tcp_data_mss(c);
 
 	sack_trim(c);
-	if (c->tlp_high != 0 && seq_geq(c->snd_una, c->tlp_high))
-		c->tlp_high = 0; /* the probe's episode is over */
+	if (c->tlp_out && seq_geq(c->snd_una, c->tlp_high))
+		c->tlp_out = false; /* the probe's episode is over */
 	if (seq_lt(c->lost_below, c->snd_una))
 		c->lost_below = c->snd_una;
 	/* Eifel (RFC 3522): the first ACK after a retransmission echoes a
 	 * timestamp older than it, so it answers the original. */
+	/* Only once nothing resent is still out (as Linux's partial undo):
+	 * an early original says nothing of the other holes. */
 	if ((c->flags & TF_UNDO_OK) && c->undo_tsval != 0 && o->ts_ok && o->tsecr != 0 &&
-	    seq_lt(o->tsecr, c->undo_tsval)) {
+	    seq_lt(o->tsecr, c->undo_tsval) && seq_geq(c->snd_una, c->high_rxt)) {
 		undo(c, PH_MIB_tcp_undo_eifel);
 		c->dupacks = 0;
 		return;

@@ -95,10 +95,10 @@ rexmt_deadline(const struct tcp_conn *c, uint8_t *mode)
 				when = reo;
 				*mode = TCP_REXMT_REO;
 			}
-		} else if (c->tlp_high == 0) {
+		} else if (!c->tlp_out) {
 			/* RFC 8985 7.2: PTO = 2 SRTT, plus the worst delayed
 			 * ACK when one segment is out; at least 10 ms. */
-			uint32_t pto = 2 * srtt;
+			uint32_t pto = c->srtt ? 2 * srtt : 1000; /* 7.2: 1 s without SRTT */
 
 			if (c->snd_max - c->snd_una <= tcp_data_mss(c))
 				pto += 200;

@@ -217,6 +217,31 @@ cookies_only_when_queue_full(void **state)
 	th_flush(t);
 }
 
+/* With syncookies = 1 a cookie is taken only while cookies are being given
+ * out: at other times a right guess of 24 bits buys no connection. */
+static void
+cookie_refused_without_overflow(void **state)
+{
+	struct th *t = *state;
+	struct tcp_seg syn = {
+	        .saddr = TH_RADDR,
+	        .daddr = TH_LADDR,
+	        .sport = 40030,
+	        .dport = TH_LPORT,
+	        .seq = 7000,
+	        .flags = TCP_SYN,
+	};
+	uint32_t cookie;
+
+	t->st.cfg.syncookies = 1;
+	th_listen(t);
+	cookie = tcp_cookie_make(&t->st, &syn, 1460); /* what a flood would have made */
+	ack_from(t, 40030, 7001, cookie + 1, false, 0, 0);
+	th_expect(t, TCP_RST, cookie + 1, -1, 0);
+	assert_int_equal(t->lsn->n_acceptq, 0);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_syncookies_recv), 0);
+}
+
 /* Full-sized segments vanish after the handshake (a PMTU black hole):
  * after TCP_BLACKHOLE_RTOS timeouts the MSS halves, and the smaller
  * segment gets through. */
@@ -324,6 +349,7 @@ main(void)
 	        T(cookie_forged_or_stale_reset),    T(cookies_only_when_queue_full),
 	        TO(blackhole_clamps_mss),           T(icmp_validated),
 	        T(first_syn_again_challenged),      T(synfin_closed_port_reset),
+	        T(cookie_refused_without_overflow),
 	};
 
 	return cmocka_run_group_tests_name("tcp_attack", tests, NULL, NULL);
