@@ -84,6 +84,7 @@
 	X(TCP_OUT_OF_WINDOW,    "tcp_out_of_window",       NONE)                                   \
 	X(TCP_RST_IN_WINDOW,    "tcp_rst_challenged",      NONE)                                   \
 	X(TCP_RST_OUT_OF_WINDOW, "tcp_rst_out_of_window",  NONE)                                   \
+	X(TCP_RST_TIME_WAIT,    "tcp_rst_in_time_wait",    NONE)                                   \
 	X(TCP_SYN_IN_WINDOW,    "tcp_syn_challenged",      NONE)                                   \
 	X(TCP_NO_ACK,           "tcp_no_ack_flag",         NONE)                                   \
 	X(TCP_ACK_UNSENT,       "tcp_ack_of_unsent_data",  NONE)                                   \

@@ -783,6 +783,13 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	c->keep_probes = 0;
 	/* 2. RST (RFC 5961 3.2). */
 	if (seg->flags & TCP_RST) {
+		/* RFC 1337: a RST must not cut TIME-WAIT short ("TIME-WAIT
+		 * assassination": an old duplicate could then be taken into a
+		 * new incarnation). Linux accepts it by default; we do not. */
+		if (c->state == TCPS_TIME_WAIT) {
+			tcp_drop(st, PH_DROP_TCP_RST_TIME_WAIT);
+			return;
+		}
 		if (seg->seq != c->rcv_nxt) {
 			tcp_drop(st, PH_DROP_TCP_RST_IN_WINDOW);
 			tcp_send_challenge_ack(c);

@@ -135,6 +135,12 @@ matrix(void **state)
 
 		th_send(t, TCP_RST, rn, 0, NULL, 0);
 		th_expect_none(t);
+		if (row->state == TCPS_TIME_WAIT) {
+			/* RFC 1337: no TIME-WAIT assassination. */
+			assert_int_equal(t->c->state, TCPS_TIME_WAIT);
+			assert_int_equal(th_dropped(t, PH_DROP_TCP_RST_TIME_WAIT), 1);
+			break;
+		}
 		if (row->state == TCPS_SYN_RECEIVED) {
 			/* Never accepted: the stack freed it; the listener stays. */
 			assert_int_equal(t->lsn->n_synq, 0);
@@ -156,6 +162,11 @@ matrix(void **state)
 	}
 	case K_RST_IN_WINDOW:
 		th_send(t, TCP_RST, rn + 100, 0, NULL, 0);
+		if (row->state == TCPS_TIME_WAIT) {
+			th_expect_none(t); /* RFC 1337: ignored, unchallenged */
+			assert_int_equal(th_dropped(t, PH_DROP_TCP_RST_TIME_WAIT), 1);
+			break;
+		}
 		th_expect(t, TCP_ACK, sn, rn, 0); /* RFC 5961 3.2 challenge */
 		assert_int_equal(t->c->state, row->state);
 		assert_int_equal(th_dropped(t, PH_DROP_TCP_RST_IN_WINDOW), 1);
