@@ -425,8 +425,8 @@ uint32_t tcp_sack_receive(struct tcp_conn *c, const struct tcp_opts *o, uint32_t
 /* SND.UNA advanced by ACKED (FLIGHT was outstanding before): recovery
  * progress or exit, spurious-retransmission undo, window growth. */
 void tcp_rec_ack(struct tcp_conn *c, const struct tcp_opts *o, uint32_t acked, uint32_t flight);
-/* A duplicate ACK that SACKed NEWLY bytes: fast retransmit, limited transmit. */
-void tcp_rec_dupack(struct tcp_conn *c, uint32_t newly);
+/* A duplicate ACK: fast retransmit, limited transmit. */
+void tcp_rec_dupack(struct tcp_conn *c);
 /* The reordering window passed with holes below SACKed data: they are lost. */
 void tcp_rec_reorder_timeout(struct tcp_conn *c);
 /* Send a tail loss probe: new data if the windows allow, else the last
@@ -581,6 +581,8 @@ void tcp_cookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *ws, bool *sack_o
 /* The RFC 7323 timestamp offset of a 4-tuple (keyed, so found again). */
 uint32_t tcp_ts_offset(const struct tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                        uint16_t rport);
+/* The MSS C (or its listener) offers on a path of MTU: TCP_MAXSEG lowers it. */
+uint16_t tcp_offer_mss(const struct tcp_conn *c, uint32_t mtu);
 /* The window scale for a receive buffer of RCVBUF bytes. */
 uint8_t tcp_wscale_for(uint32_t rcvbuf);
 /* Answer SYN SEG (options O) to listener L with a cookie SYN-ACK. */

@@ -678,7 +678,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		 * that SACKs new data counts even when the window moved (RFC
 		 * 6675 2's DupAck: a receiver such as Linux grows its window
 		 * while it reports the hole). */
-		tcp_rec_dupack(c, newly);
+		tcp_rec_dupack(c);
 		if (newly > 0)
 			tcp_rec_lost_retransmits(c);
 		/* New holes below SACKed data start the reordering window. */

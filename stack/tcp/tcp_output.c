@@ -57,47 +57,60 @@ tcp_rcv_window(struct tcp_conn *c)
 	return space & ~((1u << c->rcv_ws) - 1);
 }
 
+/* The options of a SYN or SYN-ACK into OPT: MSS, then SACK-permitted and
+ * timestamps as Linux orders them, then window scale. Returns the length. */
+static uint8_t
+syn_options(uint8_t *opt, uint16_t mss, bool sack, bool ts, uint32_t tsval, uint32_t tsecr, bool ws,
+            uint8_t wscale)
+{
+	uint8_t n = 0;
+
+	opt[n++] = TCPOPT_MSS;
+	opt[n++] = TCPOLEN_MSS;
+	tcp_wr16(opt + n, mss);
+	n += 2;
+	if (sack) {
+		opt[n++] = TCPOPT_SACK_OK;
+		opt[n++] = TCPOLEN_SACK_OK;
+	}
+	if (ts) {
+		if (!sack) {
+			opt[n++] = TCPOPT_NOP;
+			opt[n++] = TCPOPT_NOP;
+		}
+		opt[n++] = TCPOPT_TIMESTAMPS;
+		opt[n++] = TCPOLEN_TIMESTAMPS;
+		tcp_wr32(opt + n, tsval);
+		tcp_wr32(opt + n + 4, tsecr);
+		n += 8;
+	} else if (sack) {
+		opt[n++] = TCPOPT_NOP;
+		opt[n++] = TCPOPT_NOP;
+	}
+	if (ws) {
+		opt[n++] = TCPOPT_NOP;
+		opt[n++] = TCPOPT_WSCALE;
+		opt[n++] = TCPOLEN_WSCALE;
+		opt[n++] = wscale;
+	}
+	return n;
+}
+
 static uint8_t
 build_options(struct tcp_conn *c, uint8_t flags, uint8_t *opt)
 {
 	uint8_t n = 0;
 
 	if (flags & TCP_SYN) {
-		opt[n++] = TCPOPT_MSS;
-		opt[n++] = TCPOLEN_MSS;
-		tcp_wr16(opt + n, c->adv_mss);
-		n += 2;
 		/* On a SYN-ACK only what the peer offered (RFC 7323 2.2, 3.2;
 		 * RFC 2018 2); on a SYN what the configuration allows. */
 		bool syn_ack = flags & TCP_ACK;
 		bool ws = syn_ack ? (c->flags & TF_WS_OK) : c->st->cfg.window_scaling;
 		bool ts = syn_ack ? (c->flags & TF_TS_OK) : c->st->cfg.timestamps;
 		bool sack = syn_ack ? (c->flags & TF_SACK_OK) : c->st->cfg.sack;
-		if (sack) {
-			opt[n++] = TCPOPT_SACK_OK;
-			opt[n++] = TCPOLEN_SACK_OK;
-		}
-		if (ts) {
-			if (!sack) {
-				opt[n++] = TCPOPT_NOP;
-				opt[n++] = TCPOPT_NOP;
-			}
-			opt[n++] = TCPOPT_TIMESTAMPS;
-			opt[n++] = TCPOLEN_TIMESTAMPS;
-			tcp_wr32(opt + n, (uint32_t)c->st->now + c->ts_offset);
-			tcp_wr32(opt + n + 4, syn_ack ? c->ts_recent : 0);
-			n += 8;
-		} else if (sack) {
-			opt[n++] = TCPOPT_NOP;
-			opt[n++] = TCPOPT_NOP;
-		}
-		if (ws) {
-			opt[n++] = TCPOPT_NOP;
-			opt[n++] = TCPOPT_WSCALE;
-			opt[n++] = TCPOLEN_WSCALE;
-			opt[n++] = c->rcv_ws;
-		}
-		return n;
+
+		return syn_options(opt, c->adv_mss, sack, ts, (uint32_t)c->st->now + c->ts_offset,
+		                   syn_ack ? c->ts_recent : 0, ws, c->rcv_ws);
 	}
 	if (c->flags & TF_TS_OK) {
 		opt[n++] = TCPOPT_NOP;
@@ -531,13 +544,12 @@ tcp_send_cookie_synack(struct tcp_stack *st, struct tcp_conn *l, const struct tc
                        const struct tcp_opts *so)
 {
 	struct tcp_out o = reply_to(seg);
-	uint32_t src, mtu = 1500, adv;
-	uint16_t peer_mss = so->mss_ok && so->mss ? so->mss : 536;
+	uint32_t src, mtu = 1500, tsval = 0;
+	uint16_t adv, peer_mss = so->mss_ok && so->mss ? so->mss : 536;
 	bool ts = so->ts_ok && st->cfg.timestamps;
 	/* Window scale and SACK-permitted come back only in a timestamp. */
 	bool ws = so->ws_ok && st->cfg.window_scaling && ts;
 	bool sack = so->sack_ok && st->cfg.sack && ts;
-	uint8_t n = 0;
 
 	o.ack = seg->seq + 1;
 	o.flags = TCP_SYN | TCP_ACK;
@@ -545,43 +557,16 @@ tcp_send_cookie_synack(struct tcp_stack *st, struct tcp_conn *l, const struct tc
 	o.ttl = l->ttl;
 	if (st->ops->route(st, seg->ctx, seg->saddr, &src, &mtu) != 0)
 		return;
-	adv = mtu > 40 + 65535 ? 65535 : mtu - 40;
-	if ((l->flags & TF_USER_MSS) && l->adv_mss && l->adv_mss < adv)
-		adv = l->adv_mss;
-	o.seq = tcp_cookie_make(st, seg, (uint16_t)(peer_mss < adv ? peer_mss : adv));
+	adv = tcp_offer_mss(l, mtu);
+	o.seq = tcp_cookie_make(st, seg, peer_mss < adv ? peer_mss : adv);
 	o.wnd = (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
-	o.opt[n++] = TCPOPT_MSS;
-	o.opt[n++] = TCPOLEN_MSS;
-	tcp_wr16(o.opt + n, (uint16_t)adv);
-	n += 2;
-	if (sack) {
-		o.opt[n++] = TCPOPT_SACK_OK;
-		o.opt[n++] = TCPOLEN_SACK_OK;
-	}
-	if (ts) {
-		uint32_t off = tcp_ts_offset(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
-
-		if (!sack) {
-			o.opt[n++] = TCPOPT_NOP;
-			o.opt[n++] = TCPOPT_NOP;
-		}
-		o.opt[n++] = TCPOPT_TIMESTAMPS;
-		o.opt[n++] = TCPOLEN_TIMESTAMPS;
-		tcp_wr32(o.opt + n, tcp_cookie_tsval((uint32_t)st->now + off, ws,
-		                                     so->ws > 14 ? 14 : so->ws, sack));
-		tcp_wr32(o.opt + n + 4, so->tsval);
-		n += 8;
-	} else if (sack) {
-		o.opt[n++] = TCPOPT_NOP;
-		o.opt[n++] = TCPOPT_NOP;
-	}
-	if (ws) {
-		o.opt[n++] = TCPOPT_NOP;
-		o.opt[n++] = TCPOPT_WSCALE;
-		o.opt[n++] = TCPOLEN_WSCALE;
-		o.opt[n++] = tcp_wscale_for(l->rcvbuf);
-	}
-	o.optlen = n;
+	if (ts)
+		tsval = tcp_cookie_tsval((uint32_t)st->now + tcp_ts_offset(st, seg->daddr,
+		                                                           seg->dport, seg->saddr,
+		                                                           seg->sport),
+		                         ws, so->ws > 14 ? 14 : so->ws, sack);
+	o.optlen =
+	        syn_options(o.opt, adv, sack, ts, tsval, so->tsval, ws, tcp_wscale_for(l->rcvbuf));
 	tcp_mib(st, PH_MIB_tcp_syncookies_sent);
 	tcp_mib(st, PH_MIB_tcpOutSegs);
 	st->ops->emit(st, NULL, &o);

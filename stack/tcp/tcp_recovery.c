@@ -388,12 +388,11 @@ enter_newreno_recovery(struct tcp_conn *c)
 }
 
 void
-tcp_rec_dupack(struct tcp_conn *c, uint32_t newly)
+tcp_rec_dupack(struct tcp_conn *c)
 {
 	uint32_t mss = tcp_data_mss(c);
 	bool sack = c->flags & TF_SACK_OK;
 
-	(void)newly;
 	if (c->flags & TF_RECOVERY) {
 		/* NewReno inflates the window by what left the network (RFC 5681
 		 * 3.2 step 4); with SACK, pipe already knows (tcp_output). */

@@ -427,6 +427,17 @@ tcp_conn_restart(struct tcp_conn *c)
 	TAILQ_INIT(&c->acceptq);
 }
 
+uint16_t
+tcp_offer_mss(const struct tcp_conn *c, uint32_t mtu)
+{
+	uint32_t path_mss = mtu > 40 + 65535 ? 65535 : mtu - 40;
+
+	/* TCP_MAXSEG lowers what we offer, never raises it past the path. */
+	if ((c->flags & TF_USER_MSS) && c->adv_mss != 0 && c->adv_mss < path_mss)
+		path_mss = c->adv_mss;
+	return (uint16_t)path_mss;
+}
+
 /* Options and windows of a connection about to send its first SYN. */
 static int
 conn_prepare(struct tcp_conn *c, uint32_t mtu)
@@ -436,12 +447,7 @@ conn_prepare(struct tcp_conn *c, uint32_t mtu)
 
 	if ((rc = conn_rings(c)) != 0)
 		return rc;
-	uint32_t path_mss = mtu > 40 + 65535 ? 65535 : mtu - 40;
-
-	/* TCP_MAXSEG lowers what we offer, never raises it past the path. */
-	if ((c->flags & TF_USER_MSS) && c->adv_mss < path_mss)
-		path_mss = c->adv_mss;
-	c->adv_mss = (uint16_t)path_mss;
+	c->adv_mss = tcp_offer_mss(c, mtu);
 	c->mss = c->adv_mss;
 	c->rcv_ws = st->cfg.window_scaling ? tcp_wscale_for(c->rcvbuf) : 0;
 	c->ts_offset = tcp_ts_offset(st, c->laddr, c->lport, c->raddr, c->rport);
