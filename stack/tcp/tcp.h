@@ -121,6 +121,10 @@ struct tcp_ring {
 /* Retransmissions remembered to detect their loss; older ones wait for
  * the RTO. */
 #define TCP_RXT_MAX 8
+/* Ranges an episode resent, kept while its reduction may be undone: a
+ * D-SACK is evidence only for one of these (RFC 3708 2). More ranges than
+ * this and the episode gives up D-SACK undo (Eifel still works). */
+#define TCP_UNDO_LOG 8
 
 /* PMTU black hole (RFC 4821 fallback, RFC 2923 2.1): after this many RTOs
  * in a row with no progress, the MSS halves (down to 536), and is tried
@@ -233,6 +237,7 @@ enum tcp_timer {
 #define TF_NODELAY    0x00000002 /* TCP_NODELAY */
 #define TF_CORK       0x00000004 /* TCP_CORK */
 #define TF_FIN_QUEUED 0x00000008 /* the application is done sending */
+#define TF_COOKIE     0x00000010 /* made from a SYN cookie: the handshake was not timed */
 #define TF_RCVD_FIN   0x00000020
 #define TF_TS_OK      0x00000040 /* RFC 7323 timestamps negotiated */
 #define TF_WS_OK      0x00000080 /* window scale negotiated */
@@ -324,7 +329,9 @@ struct tcp_conn {
 	uint32_t undo_marker;                /* SND.UNA when that reduction happened */
 	uint32_t undo_tsval;                 /* TSval of its first retransmission; 0: none yet */
 	int32_t undo_retrans;                /* its retransmissions no D-SACK has shown needless */
-	uint32_t dsack_l, dsack_r;           /* with TF_DSACK: the duplicate we received */
+	struct tcp_sack_blk undo_log[TCP_UNDO_LOG]; /* what it resent, merged, sorted */
+	uint8_t n_undo_log;                         /* TCP_UNDO_LOG + 1: overflowed */
+	uint32_t dsack_l, dsack_r;                  /* with TF_DSACK: the duplicate we received */
 	struct tcp_rxt {
 		uint32_t l, r;   /* retransmitted [l, r) */
 		uint32_t at_max; /* SND.MAX when it went */

@@ -163,6 +163,25 @@ rtt_sample(struct tcp_conn *c, uint32_t rtt)
 	c->backoff = 0;
 }
 
+/* The ACK completing a passive open (options O): its RTT sample. */
+static void
+handshake_rtt(struct tcp_conn *c, const struct tcp_opts *o)
+{
+	uint32_t now = (uint32_t)c->st->now;
+
+	if (c->flags & TF_COOKIE)
+		return;
+	if ((c->flags & TF_TS_OK) && o->ts_ok && o->tsecr != 0 &&
+	    now - (o->tsecr - c->ts_offset) < 3600 * 1000)
+		/* The echo names the SYN-ACK it answers, retransmitted or not
+		 * (RFC 7323 4.1). */
+		rtt_sample(c, now - (o->tsecr - c->ts_offset));
+	else if (c->rexmits == 0 && !(c->flags & TF_TS_OK))
+		rtt_sample(c, (uint32_t)(c->st->now - c->rtt_start));
+	else if (c->rexmits > 0 && c->srtt == 0 && c->rto < 3000)
+		c->rto = 3000; /* RFC 6298 5.7 */
+}
+
 static void
 established(struct tcp_conn *c)
 {
@@ -233,6 +252,10 @@ cookie_accept(struct tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *se
 		return true;
 	}
 	tcp_mib(st, PH_MIB_tcp_syncookies_recv);
+	/* No SYN-ACK was timed, and our TSval's low bits carry options: the
+	 * handshake gives no RTT sample, and the RTO stays at its initial
+	 * value until data gives one. */
+	c->flags |= TF_COOKIE;
 	c->irs = seg->seq - 1;
 	c->rcv_nxt = seg->seq;
 	c->rcv_adv = c->rcv_nxt;
@@ -838,10 +861,7 @@ conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 			return;
 		}
 		tcp_timer_stop(c, TCP_T_REXMT);
-		if (c->rexmits == 0 && !(c->flags & TF_TS_OK))
-			rtt_sample(c, (uint32_t)(st->now - c->rtt_start));
-		else if (c->rexmits > 0 && c->srtt == 0 && c->rto < 3000)
-			c->rto = 3000; /* RFC 6298 5.7 */
+		handshake_rtt(c, &o);
 		c->snd_una = seg->ack;
 		c->snd_wnd = (uint32_t)seg->wnd << c->snd_ws;
 		c->max_sndwnd = c->snd_wnd;
@@ -934,7 +954,13 @@ tcp_icmp_input(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lpor
 		/* RFC 1191: smaller segments from now on, the lost one again. */
 		uint32_t mss = mtu >= 68 + 40 ? mtu - 40u : 0;
 
-		if (mss < 88 || mss >= c->mss)
+		if (mss < 88)
+			return;
+		/* Clamped for a black hole: the retry must not go above what
+		 * the path now says. */
+		if (c->mss_clamped_at != 0 && mss < c->mss_unclamped)
+			c->mss_unclamped = (uint16_t)mss;
+		if (mss >= c->mss)
 			return;
 		c->mss = (uint16_t)mss;
 		tcp_mib(st, PH_MIB_tcp_pmtu_updates);

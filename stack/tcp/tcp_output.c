@@ -267,10 +267,10 @@ tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len)
 	c->total_retrans++;
 	send_segment(c, seq, flags, off, dlen);
 	tcp_rec_sent(c, seq, used);
-	if (!tcp_timer_armed(c, TCP_T_REXMT)) {
-		c->rexmt_since = st->now;
+	/* Data was out already: the user timeout keeps counting from when it
+	 * was last acknowledged (rexmt_since), a loss probe or not. */
+	if (!tcp_timer_armed(c, TCP_T_REXMT))
 		tcp_rexmt_arm(c);
-	}
 }
 
 void
@@ -335,7 +335,7 @@ tcp_output(struct tcp_conn *c)
 		uint8_t flags = TCP_ACK;
 		bool fin = false, send;
 		uint32_t seq = c->snd_nxt;
-		bool rexmit;
+		bool rexmit, idle;
 
 		if (off > c->sbuf.len) {
 			/* Only our FIN lies past the data, and it is out. */
@@ -376,6 +376,7 @@ tcp_output(struct tcp_conn *c)
 		if (fin)
 			flags |= TCP_FIN;
 		rexmit = seq_lt(seq, c->snd_max);
+		idle = c->snd_una == c->snd_max;
 		if (rexmit && (len > 0 || fin)) {
 			tcp_mib(st, PH_MIB_tcpRetransSegs);
 			c->total_retrans++;
@@ -386,6 +387,9 @@ tcp_output(struct tcp_conn *c)
 			c->rtt_start = st->now;
 		}
 		send_segment(c, seq, flags, off, len);
+		if (rexmit && (len > 0 || fin))
+			tcp_rec_sent(c, seq,
+			             len + (fin ? 1 : 0)); /* go-back-N: Eifel can undo it */
 		if (len > 0 && len < mss)
 			c->snd_sml = seq + len;
 		c->snd_nxt += len + (fin ? 1 : 0);
@@ -393,7 +397,8 @@ tcp_output(struct tcp_conn *c)
 			c->snd_max = c->snd_nxt;
 		if (len > 0 || fin) {
 			if (!tcp_timer_armed(c, TCP_T_REXMT)) {
-				c->rexmt_since = st->now;
+				if (idle)
+					c->rexmt_since = st->now;
 				tcp_rexmt_arm(c);
 			} else if (!rexmit && st->cfg.rack_tlp) {
 				tcp_tlp_rearm(c);
@@ -415,6 +420,10 @@ tcp_retransmit_head(struct tcp_conn *c)
 
 	if (off < c->sbuf.len)
 		len = c->sbuf.len - off < mss ? c->sbuf.len - off : mss;
+	/* With SACK, only the hole: what lies above it arrived. */
+	if ((c->flags & TF_SACK_OK) && c->n_sacked > 0 && seq_gt(c->sacked[0].l, c->snd_una) &&
+	    c->sacked[0].l - c->snd_una < len)
+		len = c->sacked[0].l - c->snd_una;
 	if ((c->flags & TF_FIN_QUEUED) && off + len == c->sbuf.len && c->state != TCPS_FIN_WAIT_2 &&
 	    c->state != TCPS_TIME_WAIT)
 		flags |= TCP_FIN;
@@ -430,10 +439,8 @@ tcp_retransmit_head(struct tcp_conn *c)
 	tcp_rec_sent(c, c->snd_una, end - c->snd_una);
 	if (seq_lt(c->snd_nxt, end))
 		c->snd_nxt = end;
-	if (!tcp_timer_armed(c, TCP_T_REXMT)) {
-		c->rexmt_since = st->now;
+	if (!tcp_timer_armed(c, TCP_T_REXMT))
 		tcp_rexmt_arm(c);
-	}
 }
 
 void

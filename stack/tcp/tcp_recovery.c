@@ -105,13 +105,49 @@ sack_insert(struct tcp_conn *c, uint32_t l, uint32_t r)
 
 static void undo(struct tcp_conn *c, enum ph_mib why);
 
-/* A D-SACK for [L, R): one of our retransmissions was needless, if it
- * belongs to the episode whose reduction may be undone. */
+/* Did the episode resend all of [L, R)? A D-SACK of anything else (a
+ * segment the network duplicated) says nothing of our retransmissions. */
+static bool
+undo_log_covers(const struct tcp_conn *c, uint32_t l, uint32_t r)
+{
+	if (c->n_undo_log > TCP_UNDO_LOG)
+		return false;
+	for (uint8_t i = 0; i < c->n_undo_log; i++)
+		if (seq_leq(c->undo_log[i].l, l) && seq_geq(c->undo_log[i].r, r))
+			return true;
+	return false;
+}
+
+/* Add [L, R) to the episode's log, merging with a range it touches. */
+static void
+undo_log_add(struct tcp_conn *c, uint32_t l, uint32_t r)
+{
+	if (c->n_undo_log > TCP_UNDO_LOG)
+		return;
+	for (uint8_t i = 0; i < c->n_undo_log; i++) {
+		struct tcp_sack_blk *b = &c->undo_log[i];
+
+		if (seq_leq(b->l, r) && seq_geq(b->r, l)) {
+			b->l = seq_min(b->l, l);
+			b->r = seq_max(b->r, r);
+			return;
+		}
+	}
+	if (c->n_undo_log == TCP_UNDO_LOG) {
+		c->n_undo_log = TCP_UNDO_LOG + 1; /* too scattered to judge */
+		return;
+	}
+	c->undo_log[c->n_undo_log++] = (struct tcp_sack_blk){l, r};
+}
+
+/* A D-SACK for [L, R): one of our retransmissions was needless, if the
+ * episode whose reduction may be undone resent that data. */
 static void
 dsack_receive(struct tcp_conn *c, uint32_t l, uint32_t r)
 {
 	tcp_mib(c->st, PH_MIB_tcp_dsack_received);
-	if (!(c->flags & TF_UNDO_OK) || seq_lt(l, c->undo_marker) || !seq_lt(l, r))
+	if (!(c->flags & TF_UNDO_OK) || seq_lt(l, c->undo_marker) || !seq_lt(l, r) ||
+	    !undo_log_covers(c, l, r))
 		return;
 	c->undo_retrans--;
 	c->flags |= TF_UNDO_DSACK;
@@ -271,6 +307,7 @@ undo_save(struct tcp_conn *c)
 	c->undo_marker = c->snd_una;
 	c->undo_tsval = 0;
 	c->undo_retrans = 0;
+	c->n_undo_log = 0;
 	c->flags |= TF_UNDO_OK;
 	c->flags &= ~TF_UNDO_DSACK;
 }
@@ -349,6 +386,7 @@ tcp_rec_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 		c->high_rxt = seq + len;
 	if (c->flags & TF_UNDO_OK) {
 		c->undo_retrans++;
+		undo_log_add(c, seq, seq + len);
 		if (c->undo_tsval == 0 && (c->flags & TF_TS_OK))
 			c->undo_tsval = (uint32_t)c->st->now + c->ts_offset;
 	}

@@ -162,6 +162,9 @@ cookie_without_timestamps(void **state)
 	assert_non_null(t->c);
 	assert_false(t->c->flags & (TF_TS_OK | TF_WS_OK | TF_SACK_OK));
 	assert_int_equal(t->c->peer_mss, 1460);
+	/* No SYN-ACK was timed: no RTT sample of ~0 ms, the RTO stays 1 s. */
+	assert_int_equal(t->c->srtt, 0);
+	assert_int_equal(t->c->rto, 1000);
 	th_expect_none(t);
 }
 
@@ -265,6 +268,20 @@ blackhole_clamps_mss(void **state)
 	assert_int_equal(t->c->mss, mss / 2);
 	th_advance(t, t->c->rto << t->c->backoff);
 	th_expect(t, TCP_ACK, L(t, 1), R(t, 1), tcp_data_mss(t->c));
+	th_flush(t);
+	/* While clamped, ICMP names a path MTU below the old MSS: the retry
+	 * after TCP_BLACKHOLE_RETRY_MS goes to that, not back above it. */
+	mss = t->c->mss; /* clamped again by the last RTO */
+	tcp_icmp_input(&t->st, 0, TH_LADDR, TH_LPORT, TH_RADDR, TH_RPORT, L(t, 1), 3, 4, 1200);
+	assert_int_equal(t->c->mss, mss);
+	assert_int_equal(t->c->mss_unclamped, 1160);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1 + sizeof(buf)), NULL, 0);
+	th_flush(t);
+	th_advance(t, TCP_BLACKHOLE_RETRY_MS + 1);
+	assert_int_equal(th_write(t, buf, 10), 10);
+	th_flush(t);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 11 + sizeof(buf)), NULL, 0);
+	assert_int_equal(t->c->mss, 1160);
 	th_flush(t);
 }
 

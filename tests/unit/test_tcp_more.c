@@ -1332,11 +1332,18 @@ rto_from_timestamps(void **state)
 	struct th *t = *state;
 	struct tcp_info ti;
 
-	th_established(t);
+	th_syn_received(t);
 	t->st.cfg.rto_min_ms = 1; /* to see the arithmetic, not the floor */
-	/* No sample from the handshake with timestamps: RTO is still 1 s. */
-	assert_int_equal(t->c->srtt, 0);
-	assert_int_equal(t->c->rto, 1000);
+	/* The ACK of the SYN-ACK comes 40 ms later and echoes its timestamp:
+	 * the first sample (RFC 7323 4.1), SRTT = 40, RTTVAR = 20. */
+	th_advance(t, 40);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1), NULL, 0);
+	assert_ptr_equal(tcp_accept(t->lsn, &t->user), t->c);
+	assert_int_equal(t->c->srtt >> 3, 40);
+	assert_int_equal(t->c->rttvar >> 2, 20);
+	assert_int_equal(t->c->rto, 40 + 4 * 20);
+	/* Start the arithmetic below from no sample. */
+	t->c->srtt = t->c->rttvar = 0;
 	/* R = 100: SRTT = 100, RTTVAR = 50, RTO = 100 + 4 * 50. */
 	assert_int_equal(th_write(t, "a", 1), 1);
 	th_advance(t, 100);
@@ -2199,7 +2206,7 @@ info_established_with_options(void **state)
 	assert_int_equal(ti.tcpi_snd_mss, 1448);
 	assert_int_equal(ti.tcpi_rcv_mss, 1460);
 	assert_int_equal(ti.tcpi_advmss, 1460);
-	assert_int_equal(ti.tcpi_rto, 1000000);
+	assert_int_equal(ti.tcpi_rto, 200000); /* the handshake's 0 ms sample, floored */
 	assert_int_equal(ti.tcpi_snd_cwnd, 10);
 	assert_int_equal(ti.tcpi_snd_ssthresh, 0x7fffffff);
 	assert_int_equal(ti.tcpi_unacked, 0);
@@ -2209,13 +2216,13 @@ info_established_with_options(void **state)
 	th_flush(t);
 	tcp_get_info(t->c, &ti);
 	assert_int_equal(ti.tcpi_unacked, 3);
-	th_advance(t, 1000);
+	th_advance(t, 200);
 	th_flush(t);
 	tcp_get_info(t->c, &ti);
 	assert_int_equal(ti.tcpi_retransmits, 1);
 	assert_int_equal(ti.tcpi_backoff, 1);
 	assert_int_equal(ti.tcpi_total_retrans, 1);
-	assert_int_equal(ti.tcpi_rto, 2000000);
+	assert_int_equal(ti.tcpi_rto, 400000);
 	assert_int_equal(ti.tcpi_snd_cwnd, 1);
 	assert_int_equal(ti.tcpi_snd_ssthresh, 2); /* max(flight / 2, 2 MSS) */
 }

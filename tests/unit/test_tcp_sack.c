@@ -526,6 +526,119 @@ lost_retransmission_detected(void **state)
 	th_flush(t);
 }
 
+/* A real loss, and the network duplicates a segment that was never resent:
+ * the receiver D-SACKs the duplicate. That is no evidence about our
+ * retransmission (RFC 3708 2 counts only retransmitted data), so the
+ * reduction stands. */
+static void
+dsack_of_network_duplicate_not_undone(void **state)
+{
+	struct th *t = *state;
+	const unsigned dup[2][2] = {{5, 5}, {2, 10}};
+	uint32_t cwnd;
+
+	established(t);
+	write_segs(t, 10);
+	th_flush(t);
+	cwnd = t->c->cwnd;
+	for (unsigned k = 2; k <= 4; k++)
+		sack1(t, 1, 2, k);
+	expect_data(t, 1);
+	th_flush(t);
+	sack_ack(t, seg(t, 1), 2, dup); /* D-SACK of 5, inside the SACK of 2..10 */
+	assert_int_equal(th_mib(t, PH_MIB_tcp_dsack_received), 1);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0);
+	assert_false(t->c->flags & TF_RECOVERY);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_undo_dsack), 0);
+	assert_true(t->c->cwnd < cwnd);
+	assert_true(t->c->ssthresh != UINT32_MAX);
+	th_flush(t);
+}
+
+/* The hole at SND.UNA is smaller than a segment (the peer holds the rest):
+ * the fast retransmit resends the hole only. */
+static void
+fast_retransmit_small_hole(void **state)
+{
+	struct th *t = *state;
+	uint8_t opt[12] = {TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 10};
+
+	established(t);
+	write_segs(t, 10);
+	th_flush(t);
+	tcp_wr32(opt + 4, seg(t, 1) + 100);
+	tcp_wr32(opt + 8, seg(t, 11));
+	for (unsigned k = 0; k < 3; k++)
+		th_inject(t, TCP_ACK, R(t, 1), seg(t, 1), (uint16_t)t->peer_wnd, NULL, 0, opt,
+		          sizeof(opt));
+	assert_true(t->c->flags & TF_RECOVERY);
+	th_expect(t, TCP_ACK, seg(t, 1), R(t, 1), 100);
+	th_expect_none(t);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0);
+	th_flush(t);
+}
+
+/* A tail loss probe resends data that was already out: the user timeout
+ * still counts from when that data was last acknowledged. */
+static void
+loss_probe_keeps_user_timeout_start(void **state)
+{
+	struct th *t = *state;
+	uint64_t sent;
+
+	t->st.cfg.rack_tlp = true;
+	established(t);
+	sent = t->st.now;
+	write_segs(t, 2);
+	th_flush(t);
+	th_advance(t, 300); /* the probe, then the RTO */
+	assert_true(th_mib(t, PH_MIB_tcp_tlp_probes) >= 1);
+	assert_int_equal(t->c->rexmt_since, sent);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 3), NULL, 0);
+	th_flush(t);
+}
+
+static int
+setup_ts_no_sack(void **state)
+{
+	struct th *t = malloc(sizeof(*t));
+	struct th_opts o = {.ts = true, .rmem = 262144, .wmem = 262144};
+
+	if (t == NULL)
+		return -1;
+	th_init(t, &o);
+	t->peer_wnd = 65535;
+	*state = t;
+	return 0;
+}
+
+/* A peer without SACK (NewReno): a needless RTO's go-back-N resend carries
+ * a newer timestamp, so the ACK echoing the original's undoes it (Eifel). */
+static void
+newreno_spurious_rto_undone_by_eifel(void **state)
+{
+	struct th *t = *state;
+	const struct th_rec *r;
+	uint32_t cwnd, ts_orig;
+
+	established(t);
+	assert_false(t->c->flags & TF_SACK_OK);
+	write_segs(t, 10);
+	r = th_expect(t, TCP_ACK, seg(t, 1), R(t, 1), mss(t));
+	ts_orig = r->opts.tsval;
+	th_flush(t);
+	cwnd = t->c->cwnd;
+	th_advance(t, t->c->rto);
+	r = th_expect(t, TCP_ACK, seg(t, 1), R(t, 1), mss(t));
+	assert_true(seq_gt(r->opts.tsval, ts_orig));
+	th_flush(t);
+	th_send_ts(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0, t->peer_ts + 1, ts_orig);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_undo_eifel), 1);
+	assert_int_equal(t->c->cwnd, cwnd);
+	assert_int_equal(t->c->snd_nxt, t->c->snd_max);
+	th_flush(t);
+}
+
 #define T(f)  cmocka_unit_test_setup_teardown(f, th_setup_sack, th_teardown)
 #define TS(f) cmocka_unit_test_setup_teardown(f, th_setup_sack_ts, th_teardown)
 
@@ -547,6 +660,11 @@ main(void)
 	        T(tail_loss_probe_then_reordering_window),
 	        T(tail_loss_probe_sends_new_data),
 	        T(lost_retransmission_detected),
+	        T(dsack_of_network_duplicate_not_undone),
+	        T(fast_retransmit_small_hole),
+	        T(loss_probe_keeps_user_timeout_start),
+	        cmocka_unit_test_setup_teardown(newreno_spurious_rto_undone_by_eifel,
+	                                        setup_ts_no_sack, th_teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp_sack", tests, NULL, NULL);
