@@ -81,6 +81,30 @@ port_program_reta(struct ph_port *p, uint16_t reta_size)
 }
 
 /* Read the key back; the device is trusted to hash only if it kept ours. */
+/* TCP segmentation offload: on when asked for and the device can cut TCP
+ * sends, fill checksums and take chained mbufs (the stack's large sends are
+ * chains). A send is at most what an IPv4 datagram holds, and no more
+ * segments of the pool's mbufs than the device takes in one packet. */
+static void
+port_tso(struct ph_port *p, const struct ph_port_setup *s, const struct rte_eth_dev_info *info)
+{
+	const uint64_t need = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+	                      RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	uint32_t room = rte_pktmbuf_data_room_size(s->pool) - RTE_PKTMBUF_HEADROOM;
+
+	p->ol.tx_tso = s->tso && (info->tx_offload_capa & need) == need;
+	p->ol.tso_max = 0;
+	p->ol.tso_frame_max = 0;
+	if (!p->ol.tx_tso)
+		return;
+	p->ol.tso_max = 65535 - 20 - 60; /* IPv4 total length, largest headers */
+	if (info->tx_desc_lim.nb_seg_max > 1 &&
+	    (uint32_t)(info->tx_desc_lim.nb_seg_max - 1) * room < p->ol.tso_max)
+		p->ol.tso_max = (uint32_t)(info->tx_desc_lim.nb_seg_max - 1) * room;
+	if (strcmp(info->driver_name, "net_tap") == 0)
+		p->ol.tso_frame_max = s->mtu;
+}
+
 static void
 port_read_rss(struct ph_port *p, const struct rte_eth_dev_info *info)
 {
@@ -144,6 +168,7 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	p->ol.tx_udp_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	p->ol.tx_tcp_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	p->ol.tx_multiseg = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	port_tso(p, s, &info);
 	if (p->ol.rx_ip_csum)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	if (p->ol.rx_l4_csum)
@@ -156,6 +181,8 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	if (p->ol.tx_multiseg)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (p->ol.tx_tso)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	/* Frames larger than one mbuf arrive chained, if the device can do it. */
 	frame = s->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 4 /* one VLAN tag */;
 	if (frame > (uint32_t)(rte_pktmbuf_data_room_size(s->pool) - RTE_PKTMBUF_HEADROOM)) {

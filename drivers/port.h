@@ -28,6 +28,7 @@ struct ph_port_setup {
 	uint16_t n_txq; /* one per lcore */
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
+	bool tso; /* use TCP segmentation offload if the device has it */
 	struct rte_mempool *pool;
 	const struct ph_rss *rss_key; /* key to program (key and key_len used) */
 };
@@ -40,6 +41,15 @@ struct ph_port_offloads {
 	bool tx_udp_csum;
 	bool tx_tcp_csum;
 	bool tx_multiseg; /* chained mbufs may be sent as they are */
+	/* TCP segmentation offload: one send of up to tso_max payload bytes
+	 * (headers apart) leaves as segments of mbuf->tso_segsz bytes. */
+	bool tx_tso;
+	uint32_t tso_max;
+	/* net_tap cuts a TSO send with rte_gso into frames no longer than its
+	 * MTU counting the Ethernet header (a real NIC's limit is the MTU
+	 * without it): the frame limit that tso_segsz must respect, 0 for
+	 * none beyond the MTU. */
+	uint16_t tso_frame_max;
 };
 
 struct ph_port {

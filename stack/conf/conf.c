@@ -750,7 +750,7 @@ static int
 parse_port(struct parser *p, unsigned sec, const char *name)
 {
 	static const char *const keys[] = {"device",  "context", "address", "mtu", "queues",
-	                                   "rx_desc", "tx_desc", "fault",   NULL};
+	                                   "rx_desc", "tx_desc", "fault",   "tso", NULL};
 	static const char *const rep[] = {"address", NULL};
 	struct ph_conf_port *port;
 	struct ph_conf_iface *ifc;
@@ -760,8 +760,11 @@ parse_port(struct parser *p, unsigned sec, const char *name)
 	if (p->c->n_ports == PH_CONF_MAX_PORTS)
 		return perr(p, p->secs[sec].line, NULL, "more than %d ports", PH_CONF_MAX_PORTS);
 	port = &p->c->ports[p->c->n_ports];
-	*port = (struct ph_conf_port){
-	        .rx_desc = 1024, .tx_desc = 1024, .mtu = 1500, .line = p->secs[sec].line};
+	*port = (struct ph_conf_port){.rx_desc = 1024,
+	                              .tx_desc = 1024,
+	                              .mtu = 1500,
+	                              .tso = true,
+	                              .line = p->secs[sec].line};
 	strlcpy(port->name, name, sizeof(port->name));
 	fault_spec_init(&port->fault);
 	if ((rc = new_iface(p, sec, name, &ifc)) != 0)
@@ -795,6 +798,8 @@ parse_port(struct parser *p, unsigned sec, const char *name)
 		} else if (strcmp(k, "tx_desc") == 0) {
 			rc = get_u32(p, &en, i, 32, 16384, &u);
 			port->tx_desc = (uint16_t)u;
+		} else if (strcmp(k, "tso") == 0) {
+			rc = get_bool(p, &en, i, &port->tso);
 		} else if (strcmp(k, "fault") == 0) {
 			char msg[256];
 

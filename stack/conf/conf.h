@@ -56,6 +56,7 @@ struct ph_conf_port {
 	uint16_t queues; /* 0: one per worker lcore */
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
+	bool tso;                /* use the device's TCP segmentation offload if it has one */
 	struct fault_spec fault; /* fault injection (drivers/fault.h); none by default */
 	int line;
 };

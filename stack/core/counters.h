@@ -53,6 +53,7 @@
 	/* IPv4 output */                                                                          \
 	X(IP_NO_ROUTE,          "ip_no_route",             ipOutNoRoutes)                          \
 	X(IP_FRAG_DF,           "ip_too_big_dont_fragment", ipFragFails)                           \
+	X(IP_TSO_NO_OFFLOAD,    "ip_tso_port_cannot",      ipOutDiscards)                          \
 	X(IP_FRAG_FAIL,         "ip_fragmentation_failed", ipFragFails)                            \
 	X(IP_NO_SOURCE,         "ip_no_source_address",    ipOutDiscards)                          \
 	/* ICMP (RFC 792, RFC 1122 3.2.2) */                                                       \
@@ -181,6 +182,7 @@
 	X(tcp_zero_window_sent)                                                                    \
 	X(tcp_icmp_errors)                                                                         \
 	X(tcp_pmtu_updates)                                                                        \
+	X(tcp_tso_sends)                                                                           \
 	X(tcp_sack_recoveries)                                                                     \
 	X(tcp_sack_retransmits)                                                                    \
 	X(tcp_sack_reneging)                                                                       \

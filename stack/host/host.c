@@ -237,6 +237,9 @@ host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errl
 		        .rx_desc = cp->rx_desc,
 		        .tx_desc = cp->tx_desc,
 		        .mtu = cp->mtu,
+		        /* Faults are drawn per frame on the wire: a TSO send
+		         * would be one frame to the injector. */
+		        .tso = cp->tso && !fault_spec_active(&cp->fault),
 		        .pool = h->pool,
 		        .rss_key = &key,
 		};

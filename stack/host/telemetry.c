@@ -181,9 +181,9 @@ cmd_port(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "rx_queues", p->n_rxq);
 	rte_tel_data_add_dict_int(d, "tx_queues", p->n_txq);
 	rte_tel_data_add_dict_string(d, "rss", p->rss.hw ? "hardware" : "software");
-	snprintf(buf, sizeof(buf), "%s%s%s%s", p->ol.tx_ip_csum ? "tx-ip " : "",
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s", p->ol.tx_ip_csum ? "tx-ip " : "",
 	         p->ol.tx_udp_csum ? "tx-udp " : "", p->ol.tx_tcp_csum ? "tx-tcp " : "",
-	         p->ol.tx_multiseg ? "tx-multiseg" : "");
+	         p->ol.tx_multiseg ? "tx-multiseg " : "", p->ol.tx_tso ? "tso" : "");
 	rte_tel_data_add_dict_string(d, "offloads", buf);
 	if (rte_eth_stats_get(p->port_id, &st) == 0) {
 		rte_tel_data_add_dict_u64(d, "rx_packets", st.ipackets);

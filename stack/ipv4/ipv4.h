@@ -40,12 +40,19 @@ struct ipv4_out {
 	/* Offset in the L4 header of a TCP/UDP checksum to fill (pseudo-header
 	 * included, by the NIC when it can), 0 for none. */
 	uint8_t l4_csum_off;
+	/* A TCP send of several segments for the NIC to cut (TSO): payload
+	 * bytes per segment, 0 for an ordinary datagram; l4_len is the TCP
+	 * header with options, repeated on every segment. */
+	uint16_t tso_segsz;
+	uint8_t l4_len;
 };
 
 /*
  * Send M, whose data starts at the transport header, as one IPv4 datagram.
  * Always consumes M. Returns 0 when it was queued or held for resolution,
  * or -ENETUNREACH, -EADDRNOTAVAIL, -EMSGSIZE, -ENOBUFS (counted drops).
+ * -EMSGSIZE for a TSO send means its port cannot cut it (the route moved
+ * to one without TSO): send single segments from then on.
  */
 int ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
 

@@ -123,6 +123,31 @@ ipv4_l4_csum(struct rte_mbuf *m, const struct ipv4_out *o, const struct ph_port 
 	*field = rte_ipv4_udptcp_cksum_mbuf(m, ip, IPV4_MIN_HDR);
 }
 
+/* A TCP send of several segments: the port cuts it (TSO) and fills every
+ * checksum; the TCP field starts as the pseudo-header sum without the
+ * length, as DPDK's TSO contract has it. */
+static void
+ipv4_tso(struct rte_mbuf *m, const struct ipv4_out *o, const struct ph_port *port,
+         const struct ph_iface *ifc)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint16_t *field = rte_pktmbuf_mtod_offset(m, uint16_t *, IPV4_MIN_HDR + o->l4_csum_off);
+	uint32_t segsz = o->tso_segsz;
+
+	if (port->ol.tso_frame_max != 0) {
+		uint32_t l2 = RTE_ETHER_HDR_LEN + (ifc->vlan ? 4u : 0u);
+		uint32_t lim = port->ol.tso_frame_max - l2 - IPV4_MIN_HDR - o->l4_len;
+
+		if (segsz > lim)
+			segsz = lim;
+	}
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM;
+	m->l3_len = IPV4_MIN_HDR;
+	m->l4_len = o->l4_len;
+	m->tso_segsz = (uint16_t)segsz;
+	*field = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+}
+
 /* Put the IPv4 header from SRC and O in front of M's L4 data; NULL (M
  * dropped) when there is no room. */
 static struct rte_ipv4_hdr *
@@ -223,6 +248,18 @@ ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
 	}
 	if (ipv4_push_header(lc, m, o, src, &r) == NULL)
 		return -ENOBUFS;
+	if (o->tso_segsz != 0 && r.total_len > ifc->mtu) {
+		const struct ph_port *port = ph_iface_port(h, ifc);
+
+		if (!port->ol.tx_tso) {
+			ph_drop(lc, m, PH_DROP_IP_TSO_NO_OFFLOAD);
+			return -EMSGSIZE;
+		}
+		ipv4_tso(m, o, port, ifc);
+		ipv4_tx_csum(m, port);
+		ipv4_resolve_send(lc, m, ifc->index, nexthop);
+		return 0;
+	}
 	if (r.total_len > ifc->mtu) {
 		if (r.df) {
 			ph_drop(lc, m, PH_DROP_IP_FRAG_DF);

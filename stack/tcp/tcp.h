@@ -102,6 +102,7 @@ struct tcp_out {
 	const uint8_t *data[2];
 	uint32_t dlen[2];
 	uint32_t len;
+	uint16_t tso_segsz; /* LEN above it: the NIC cuts segments of this much (TSO) */
 };
 
 /* ---- byte rings and out-of-order ranges (tcp_buf.c) ---- */
@@ -294,6 +295,7 @@ struct tcp_conn {
 	uint16_t mss;         /* data bytes per segment (options excluded) */
 	uint16_t peer_mss;
 	uint16_t adv_mss; /* what we offered */
+	uint32_t tso_max; /* payload bytes one send of new data may carry (TSO); 0: an MSS */
 	uint8_t snd_ws, rcv_ws;
 
 	/* receive sequence space */
@@ -370,15 +372,22 @@ struct tcp_conn {
 	uint64_t established_at;
 };
 
+/* The way to a peer, as the host sees it (tcp_ops.route). */
+struct tcp_path {
+	uint32_t saddr;   /* our source address toward it */
+	uint32_t mtu;     /* path MTU */
+	uint32_t tso_max; /* payload bytes one send may carry for the NIC to cut
+	                   * into segments (TSO); 0: one segment per send */
+};
+
 /* What the stack asks of its host. */
 struct tcp_ops {
 	/* Send one segment; 0 or -errno (the segment counts as lost). */
 	int (*emit)(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o);
 	/* C's readiness changed (or, for a child, its listener's). */
 	void (*wakeup)(struct tcp_stack *st, struct tcp_conn *c);
-	/* Source address and path MTU toward DADDR in CTX; 0 or -ENETUNREACH. */
-	int (*route)(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr,
-	             uint32_t *mtu);
+	/* The path toward DADDR in CTX; 0 or -ENETUNREACH. */
+	int (*route)(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, struct tcp_path *path);
 	/* Is ADDR one of the host's unicast addresses in CTX? */
 	bool (*local_addr)(struct tcp_stack *st, uint16_t ctx, uint32_t addr);
 	/* C started (ON) or stopped listening; may be NULL. */

@@ -5,9 +5,10 @@
  * when it gave one, software otherwise), parses the fixed header and hands a
  * struct tcp_seg to the lcore's state machine; the mbuf is freed when
  * tcp_input() returns, since the payload has been copied into the receive
- * ring by then. Output allocates one mbuf per segment, writes header and
- * options, copies the payload from the send ring and calls ipv4_output()
- * with the checksum left to the NIC when it can.
+ * ring by then. Output allocates one mbuf per segment (a chain for a TSO
+ * send of several), writes header and options, copies the payload from the
+ * send ring and calls ipv4_output() with the checksum (and, for TSO, the
+ * cutting) left to the NIC when it can.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,57 @@
 /* Room before the IPv4 header for Ethernet and a VLAN tag. */
 #define GLUE_L2_ROOM (14 + 4)
 
+/* Copy LEN bytes of O's payload, from byte FROM on, to DST. */
+static void
+glue_copy_payload(uint8_t *dst, const struct tcp_out *o, uint32_t from, uint32_t len)
+{
+	for (unsigned i = 0; i < 2 && len > 0; i++) {
+		uint32_t n;
+
+		if (from >= o->dlen[i]) {
+			from -= o->dlen[i];
+			continue;
+		}
+		n = RTE_MIN(o->dlen[i] - from, len);
+		memcpy(dst, o->data[i] + from, n);
+		dst += n;
+		len -= n;
+		from = 0;
+	}
+}
+
+/* The payload after the header in M, which has room for HLEN + what fits;
+ * a TSO send larger than one mbuf continues in a chain. 0 or -ENOBUFS. */
+static int
+glue_fill(struct ph_lcore *lc, struct rte_mbuf *m, const struct tcp_out *o, uint16_t hlen,
+          uint8_t *p)
+{
+	uint32_t first = RTE_MIN(o->len, (uint32_t)rte_pktmbuf_tailroom(m) - hlen);
+	uint32_t done = first, room = rte_pktmbuf_data_room_size(lc->host->pool);
+	struct rte_mbuf *last = m;
+
+	if (rte_pktmbuf_append(m, (uint16_t)(hlen + first)) == NULL)
+		return -ENOBUFS;
+	glue_copy_payload(p + hlen, o, 0, first);
+	while (done < o->len) {
+		struct rte_mbuf *seg = rte_pktmbuf_alloc(lc->host->pool);
+		uint32_t n;
+
+		if (seg == NULL)
+			return -ENOBUFS;
+		seg->data_off = 0; /* no headroom: only the first mbuf gets headers */
+		n = RTE_MIN(o->len - done, room);
+		glue_copy_payload(rte_pktmbuf_mtod(seg, uint8_t *), o, done, n);
+		seg->data_len = (uint16_t)n;
+		last->next = seg;
+		last = seg;
+		m->nb_segs++;
+		m->pkt_len += n;
+		done += n;
+	}
+	return 0;
+}
+
 static int
 glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 {
@@ -45,6 +97,7 @@ glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 	        .flags = o->flags,
 	        .wnd = o->wnd,
 	};
+	uint16_t hlen = (uint16_t)(TCP_HDR_LEN + o->optlen);
 	struct ipv4_out io = {
 	        .src = o->saddr,
 	        .dst = o->daddr,
@@ -54,8 +107,9 @@ glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 	        .ttl = o->ttl,
 	        .df = true,
 	        .l4_csum_off = 16,
+	        .tso_segsz = o->len > o->tso_segsz ? o->tso_segsz : 0,
+	        .l4_len = (uint8_t)hlen,
 	};
-	uint16_t hlen = (uint16_t)(TCP_HDR_LEN + o->optlen);
 	uint8_t *p;
 
 	(void)c;
@@ -63,18 +117,17 @@ glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 		ph_drop_count(&lc->ctr, PH_DROP_NO_MBUF, 1);
 		return -ENOBUFS;
 	}
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hlen + o->len));
-	if (p == NULL) {
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	if (io.tso_segsz == 0 && hlen + o->len > rte_pktmbuf_tailroom(m)) {
 		/* Cannot happen: glue_route keeps the MSS inside one mbuf. */
 		ph_drop(lc, m, PH_DROP_TCP_SEG_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	tcp_hdr_write(p, &hdr, o->opt, o->optlen);
-	if (o->len > 0) {
-		memcpy(p + hlen, o->data[0], o->dlen[0]);
-		if (o->dlen[1])
-			memcpy(p + hlen + o->dlen[0], o->data[1], o->dlen[1]);
+	if (glue_fill(lc, m, o, hlen, p) != 0) {
+		ph_drop(lc, m, PH_DROP_NO_MBUF);
+		return -ENOBUFS;
 	}
+	tcp_hdr_write(p, &hdr, o->opt, o->optlen);
 	return ipv4_output(lc, m, &io);
 }
 
@@ -87,7 +140,7 @@ glue_wakeup(struct tcp_stack *st, struct tcp_conn *c)
 }
 
 static int
-glue_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr, uint32_t *mtu)
+glue_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, struct tcp_path *path)
 {
 	struct ph_lcore *lc = st->arg;
 	struct ph_host *h = lc->host;
@@ -95,20 +148,26 @@ glue_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr, 
 	const struct ph_nexthop *nh = ctx_route(h, ctx, daddr);
 	uint32_t room = rte_pktmbuf_data_room_size(h->pool) - RTE_PKTMBUF_HEADROOM - GLUE_L2_ROOM;
 
+	path->tso_max = 0;
 	if (l != NULL && l->kind == PH_LOCAL_UNICAST) {
-		*saddr = daddr;
-		*mtu = ph_iface(h, l->ifindex)->mtu;
+		path->saddr = daddr;
+		path->mtu = ph_iface(h, l->ifindex)->mtu;
 	} else if (nh != NULL) {
-		*saddr = ctx_iface_source(h, nh->ifindex, daddr);
-		*mtu = ph_iface(h, nh->ifindex)->mtu;
+		const struct ph_iface *ifc = ph_iface(h, nh->ifindex);
+		const struct ph_port *port = ph_iface_port(h, ifc);
+
+		path->saddr = ctx_iface_source(h, nh->ifindex, daddr);
+		path->mtu = ifc->mtu;
+		if (port->ol.tx_tso)
+			path->tso_max = port->ol.tso_max;
 	} else {
 		return -ENETUNREACH;
 	}
-	if (*saddr == 0)
+	if (path->saddr == 0)
 		return -EADDRNOTAVAIL;
 	/* A segment is one mbuf: the MSS never asks for more. */
-	if (*mtu > room)
-		*mtu = room;
+	if (path->mtu > room)
+		path->mtu = room;
 	return 0;
 }
 

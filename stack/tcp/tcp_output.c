@@ -176,7 +176,8 @@ send_segment(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t off, uint
 	        .ttl = c->ttl,
 	        .len = len,
 	};
-	uint32_t wnd = 0;
+	uint32_t wnd = 0, segs = 1;
+	int rc;
 
 	if (flags & TCP_ACK) {
 		o.ack = c->rcv_nxt;
@@ -193,6 +194,13 @@ send_segment(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t off, uint
 	o.optlen = build_options(c, flags, o.opt);
 	if (len > 0)
 		tcp_ring_pieces(&c->sbuf, off, len, o.data, o.dlen);
+	if (len > tcp_data_mss(c)) {
+		/* Several segments in one send (TSO): the NIC repeats this
+		 * header, options included, on each. */
+		o.tso_segsz = (uint16_t)tcp_data_mss(c);
+		segs = (len + o.tso_segsz - 1) / o.tso_segsz;
+		tcp_mib(st, PH_MIB_tcp_tso_sends);
+	}
 	if (flags & TCP_ACK) {
 		uint32_t edge =
 		        c->rcv_nxt + ((flags & TCP_SYN) ? o.wnd : (uint32_t)o.wnd << c->rcv_ws);
@@ -206,11 +214,14 @@ send_segment(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t off, uint
 		c->flags &= ~(TF_ACKNOW | TF_WND_UPDATE);
 		tcp_timer_stop(c, TCP_T_DELACK);
 	}
-	c->segs_out++;
-	tcp_mib(st, PH_MIB_tcpOutSegs);
+	c->segs_out += segs;
+	ph_mib_add(st->ctr, PH_MIB_tcpOutSegs, segs);
 	if (flags & TCP_RST)
 		tcp_mib(st, PH_MIB_tcpOutRsts);
-	return st->ops->emit(st, c, &o);
+	rc = st->ops->emit(st, c, &o);
+	if (rc == -EMSGSIZE && o.tso_segsz != 0)
+		c->tso_max = 0; /* the path no longer cuts sends: one segment each */
+	return rc;
 }
 
 /* Sender SWS avoidance and Nagle (RFC 9293 3.8.6.2.1, 3.7.4). */
@@ -342,8 +353,18 @@ tcp_output(struct tcp_conn *c)
 			off = c->sbuf.len;
 			avail = len = 0;
 		}
-		if (len > mss)
-			len = mss;
+		rexmit = seq_lt(seq, c->snd_max);
+		if (len > mss) {
+			/* New data may go as several segments in one send when
+			 * the NIC cuts them (TSO); whole segments only, so the
+			 * short tail goes on its own under Nagle's rules. */
+			uint32_t cap =
+			        c->tso_max > mss && !rexmit ? c->tso_max - c->tso_max % mss : mss;
+
+			if (len > cap)
+				len = cap;
+			len -= len % mss;
+		}
 		/* The FIN goes with (or after) the last byte of data. */
 		if ((c->flags & TF_FIN_QUEUED) && len == avail &&
 		    seq_leq(c->snd_nxt, c->snd_buf_seq + c->sbuf.len) &&
@@ -375,7 +396,6 @@ tcp_output(struct tcp_conn *c)
 			flags |= TCP_PSH;
 		if (fin)
 			flags |= TCP_FIN;
-		rexmit = seq_lt(seq, c->snd_max);
 		idle = c->snd_una == c->snd_max;
 		if (rexmit && (len > 0 || fin)) {
 			tcp_mib(st, PH_MIB_tcpRetransSegs);
@@ -551,7 +571,8 @@ tcp_send_cookie_synack(struct tcp_stack *st, struct tcp_conn *l, const struct tc
                        const struct tcp_opts *so)
 {
 	struct tcp_out o = reply_to(seg);
-	uint32_t src, mtu = 1500, tsval = 0;
+	struct tcp_path path = {.mtu = 1500};
+	uint32_t tsval = 0;
 	uint16_t adv, peer_mss = so->mss_ok && so->mss ? so->mss : 536;
 	bool ts = so->ts_ok && st->cfg.timestamps;
 	/* Window scale and SACK-permitted come back only in a timestamp. */
@@ -562,9 +583,9 @@ tcp_send_cookie_synack(struct tcp_stack *st, struct tcp_conn *l, const struct tc
 	o.flags = TCP_SYN | TCP_ACK;
 	o.tos = l->tos;
 	o.ttl = l->ttl;
-	if (st->ops->route(st, seg->ctx, seg->saddr, &src, &mtu) != 0)
+	if (st->ops->route(st, seg->ctx, seg->saddr, &path) != 0)
 		return;
-	adv = tcp_offer_mss(l, mtu);
+	adv = tcp_offer_mss(l, path.mtu);
 	o.seq = tcp_cookie_make(st, seg, peer_mss < adv ? peer_mss : adv);
 	o.wnd = (uint16_t)(l->rcvbuf > 65535 ? 65535 : l->rcvbuf);
 	if (ts)

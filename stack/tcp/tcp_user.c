@@ -440,15 +440,16 @@ tcp_offer_mss(const struct tcp_conn *c, uint32_t mtu)
 
 /* Options and windows of a connection about to send its first SYN. */
 static int
-conn_prepare(struct tcp_conn *c, uint32_t mtu)
+conn_prepare(struct tcp_conn *c, const struct tcp_path *path)
 {
 	struct tcp_stack *st = c->st;
 	int rc;
 
 	if ((rc = conn_rings(c)) != 0)
 		return rc;
-	c->adv_mss = tcp_offer_mss(c, mtu);
+	c->adv_mss = tcp_offer_mss(c, path->mtu);
 	c->mss = c->adv_mss;
+	c->tso_max = path->tso_max;
 	c->rcv_ws = st->cfg.window_scaling ? tcp_wscale_for(c->rcvbuf) : 0;
 	c->ts_offset = tcp_ts_offset(st, c->laddr, c->lport, c->raddr, c->rport);
 	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
@@ -467,7 +468,7 @@ tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
 {
 	struct tcp_stack *st = l->st;
 	struct tcp_conn *c = tcp_conn_new(st, l->ctx, NULL);
-	uint32_t saddr, mtu = 1500;
+	struct tcp_path path = {.mtu = 1500};
 
 	if (c == NULL)
 		return NULL;
@@ -487,8 +488,8 @@ tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
 	c->tos = l->tos;
 	c->ttl = l->ttl;
 	c->cc = l->cc;
-	st->ops->route(st, c->ctx, c->raddr, &saddr, &mtu);
-	if (conn_prepare(c, mtu) != 0) {
+	st->ops->route(st, c->ctx, c->raddr, &path);
+	if (conn_prepare(c, &path) != 0) {
 		c->flags |= TF_DEAD;
 		LIST_INSERT_HEAD(&st->reap, c, hlink);
 		return NULL;
@@ -617,7 +618,7 @@ int
 tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port)
 {
 	struct tcp_stack *st = c->st;
-	uint32_t saddr = 0, mtu = 1500;
+	struct tcp_path path = {.mtu = 1500};
 	int rc;
 
 	switch (c->state) {
@@ -646,16 +647,16 @@ tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port)
 	}
 	if (addr == 0 || port == 0)
 		return -ECONNREFUSED;
-	if ((rc = st->ops->route(st, c->ctx, addr, &saddr, &mtu)) != 0)
+	if ((rc = st->ops->route(st, c->ctx, addr, &path)) != 0)
 		return rc;
 	if (c->laddr == 0) {
 		if (c->flags & TF_BOUND) {
 			bind_remove(c);
-			c->laddr = saddr;
+			c->laddr = path.saddr;
 			LIST_INSERT_HEAD(bind_bucket(st, c->ctx, c->lport), c, hlink);
 			c->flags |= TF_BOUND;
 		} else {
-			c->laddr = saddr;
+			c->laddr = path.saddr;
 		}
 	}
 	if (c->lport == 0) {
@@ -671,7 +672,7 @@ tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port)
 	bind_remove(c);
 	c->raddr = addr;
 	c->rport = port;
-	if ((rc = conn_prepare(c, mtu)) != 0)
+	if ((rc = conn_prepare(c, &path)) != 0)
 		return rc;
 	tcp_hash_insert(c);
 	tcp_set_state(c, TCPS_SYN_SENT);

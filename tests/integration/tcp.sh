@@ -87,6 +87,8 @@ check "phctl conns shows the connection with ts, sack, wscale" \
 	grep -qE "^ESTAB .*198\.18\.0\.2:5101 +198\.18\.0\.1:" <<< "$conns"
 check "... and its details" grep -qE "ts sack wscale:[0-9]+,3 rto:" <<< "$conns"
 check "tcpCurrEstab counts it" [ "$(counter tcpCurrEstab)" -ge 1 ]
+ports=$("$BUILD/apps/phctl" -p "$PREFIX" ports)
+check "phctl ports shows TCP segmentation offload on the tap" grep -qw "tso" <<< "$ports"
 wait "$SLOW"
 PID=$SRV
 if ns_stop; then
@@ -160,6 +162,10 @@ check "Linux received $SIZE intact through the loss" [ "$(cut -d' ' -f1 "$LOG.si
 check "polyhost retransmitted (tcpRetransSegs $(perf_report "$LOG.c2" tcpRetransSegs))" \
 	[ "$(perf_report "$LOG.c2" tcpRetransSegs)" -gt 0 ]
 check "no reset on the way" [ "$(perf_report "$LOG.c2" tcpEstabResets)" -eq 0 ]
+# net_tap offers TSO: new data left in sends of several segments, which the
+# tap cut (rte_gso) into frames the router and Linux took.
+check "sends of several segments went through TSO (tcp_tso_sends $(perf_report "$LOG.c2" tcp_tso_sends))" \
+	[ "$(perf_report "$LOG.c2" tcp_tso_sends)" -gt 0 ]
 # Every segment the router dropped on its way to Linux was sent again, and not
 # absurdly often: DROPS <= tcpRetransSegs <= 4 DROPS + 50. Besides data the
 # rule can only have met the SYN, the FIN and the last ACK (3 of slack).

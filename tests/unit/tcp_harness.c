@@ -39,7 +39,7 @@ th_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 	r->o.data[1] = NULL;
 	r->o.dlen[1] = 0;
 	assert_int_equal(tcp_opt_parse(o->opt, o->optlen, (o->flags & TCP_SYN) != 0, &r->opts), 0);
-	return 0;
+	return t->emit_err;
 }
 
 static void
@@ -52,7 +52,7 @@ th_wakeup(struct tcp_stack *st, struct tcp_conn *c)
 }
 
 static int
-th_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr, uint32_t *mtu)
+th_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, struct tcp_path *path)
 {
 	struct th *t = st->arg;
 
@@ -60,8 +60,9 @@ th_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, uint32_t *saddr, ui
 	(void)daddr;
 	if (t->route_err)
 		return t->route_err;
-	*saddr = TH_LADDR;
-	*mtu = t->mtu;
+	path->saddr = TH_LADDR;
+	path->mtu = t->mtu;
+	path->tso_max = t->tso_max;
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct th {
 	unsigned n_rec, next_rec;
 	unsigned wakeups;
 	uint32_t mtu;
+	uint32_t tso_max; /* what the route offers new connections (TSO) */
+	int emit_err;     /* what emit returns (the segment is still recorded) */
 	int route_err;
 	struct tcp_conn *lsn; /* listener of th_listen() */
 	struct tcp_conn *c;   /* the connection under test */

@@ -74,6 +74,7 @@ minimal_and_defaults(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->ports[0].mtu, 1500);
 	assert_int_equal(c->ports[0].queues, 0);
+	assert_true(c->ports[0].tso);
 	assert_string_equal(c->file_prefix, "t1");
 	/* The port's interface is in the implicit default context. */
 	assert_int_equal(c->ifaces[0].ctx, (unsigned)ph_conf_ctx_by_name(c, "default"));
@@ -107,6 +108,7 @@ errors_name_file_line_key(void **state)
 	(void)state;
 	expect_error("mtu = 99999\n", 7, "mtu", "68..9600");
 	expect_error("mtu = abc\n", 7, "mtu", "");
+	expect_error("tso = sometimes\n", 7, "tso", "'sometimes' is not yes or no");
 	expect_error("address = 198.18.0.300/24\n", 7, "address", "");
 	expect_error("address = 198.18.0.3/33\n", 7, "address", "");
 	expect_error("colour = blue\n", 7, "colour", "unknown key");

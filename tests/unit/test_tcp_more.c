@@ -2273,6 +2273,60 @@ info_without_options(void **state)
 	assert_int_equal(ti.tcpi_state, 9); /* TCP_LAST_ACK */
 }
 
+/* ==== TSO: several segments in one send ==== */
+
+/* The path cuts sends (TSO): new data leaves as whole segments in one send
+ * of tso_segsz = MSS, counted as that many segments; the short tail goes on
+ * its own; a retransmission is one segment; a port that turns out not to
+ * cut sends (-EMSGSIZE) stops it. */
+static void
+tso_sends_whole_segments(void **state)
+{
+	struct th *t = *state;
+	static uint8_t buf[1448 * 5 + 100];
+	const struct th_rec *r;
+	uint32_t mss;
+	uint64_t out;
+
+	t->tso_max = 65455;
+	th_established(t);
+	mss = tcp_data_mss(t->c);
+	assert_int_equal(mss, 1448);
+	assert_int_equal(t->c->tso_max, 65455);
+	out = th_mib(t, PH_MIB_tcpOutSegs);
+	tcp_set_nodelay(t->c, true);
+	assert_int_equal(th_write(t, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	r = th_expect(t, TCP_ACK, L(t, 1), R(t, 1), 5 * mss);
+	assert_int_equal(r->o.tso_segsz, mss);
+	r = th_expect(t, TCP_ACK | TCP_PSH, L(t, 1 + 5 * mss), R(t, 1), 100);
+	assert_true(r->o.len <= r->o.tso_segsz || r->o.tso_segsz == 0);
+	th_expect_none(t);
+	assert_int_equal(th_mib(t, PH_MIB_tcpOutSegs) - out, 6);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_tso_sends), 1);
+	/* Nothing acknowledged: the RTO resends one segment. */
+	th_advance(t, t->c->rto);
+	th_expect(t, TCP_ACK, L(t, 1), R(t, 1), mss);
+	th_flush(t);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1 + sizeof(buf)), NULL, 0);
+	th_flush(t);
+	/* The route moved to a port without TSO: the send is refused, and
+	 * from then on data goes a segment at a time. */
+	t->emit_err = -EMSGSIZE;
+	assert_int_equal(th_write(t, buf, 3 * mss), (ssize_t)(3 * mss));
+	t->emit_err = 0;
+	assert_int_equal(t->c->tso_max, 0);
+	th_flush(t);
+	th_advance(t, t->c->rto);
+	th_expect(t, TCP_ACK, L(t, 1 + sizeof(buf)), R(t, 1), mss);
+	th_expect_none(t);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1 + sizeof(buf) + mss), NULL, 0);
+	for (unsigned k = 1; k < 3; k++)
+		th_expect(t, TCP_ACK, L(t, 1 + sizeof(buf) + k * mss), R(t, 1), mss);
+	th_expect_none(t);
+	th_send(t, TCP_ACK, R(t, 1), L(t, 1 + sizeof(buf) + 3 * mss), NULL, 0);
+	th_flush(t);
+}
+
 int
 main(void)
 {
@@ -2393,6 +2447,7 @@ main(void)
 	T(poll_reset);
 	T(poll_listener_and_shut_rd);
 	TO(info_established_with_options);
+	TO(tso_sends_whole_segments);
 	T(info_state_numbers);
 	T(info_without_options);
 	for (size_t i = 0; i < sizeof(optcases) / sizeof(optcases[0]); i++)
