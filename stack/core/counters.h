@@ -183,6 +183,7 @@
 	X(tcp_icmp_errors)                                                                         \
 	X(tcp_pmtu_updates)                                                                        \
 	X(tcp_tso_sends)                                                                           \
+	X(tcp_tlp_recoveries)                                                                      \
 	X(tcp_sack_recoveries)                                                                     \
 	X(tcp_sack_retransmits)                                                                    \
 	X(tcp_sack_reneging)                                                                       \

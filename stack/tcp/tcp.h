@@ -339,9 +339,14 @@ struct tcp_conn {
 		uint32_t at_max; /* SND.MAX when it went */
 	} rxt[TCP_RXT_MAX];      /* recent retransmissions, to see them lost (RACK) */
 	uint8_t n_rxt;
-	uint8_t rexmt_mode;      /* what TCP_T_REXMT means now (enum tcp_rexmt_mode) */
-	uint32_t tlp_high;       /* SND.MAX when a loss probe went (with tlp_out) */
-	bool tlp_out;            /* a loss probe is unanswered */
+	uint8_t rexmt_mode; /* what TCP_T_REXMT means now (enum tcp_rexmt_mode) */
+	uint32_t tlp_high;  /* SND.MAX when a loss probe went (with tlp_out) */
+	bool tlp_out;       /* a loss probe is unanswered */
+	/* The probe resent [tlp_rx_l, tlp_high): if SND.UNA passes tlp_high
+	 * with no D-SACK of it, it repaired a loss, and cwnd is cut as for
+	 * fast recovery (RFC 8985 7.4.2). */
+	bool tlp_rx_pending;
+	uint32_t tlp_rx_l;
 	uint32_t lost_below;     /* holes below this are lost (reordering window passed) */
 	uint16_t mss_unclamped;  /* the MSS before a black-hole clamp */
 	uint64_t mss_clamped_at; /* ms; 0: not clamped */

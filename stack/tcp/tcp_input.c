@@ -197,6 +197,7 @@ established(struct tcp_conn *c)
 	c->high_rxt = c->snd_una;
 	c->lost_below = c->snd_una;
 	c->tlp_out = false;
+	c->tlp_rx_pending = false;
 	c->n_sacked = 0;
 	c->n_rxt = 0;
 	c->flags &= ~(TF_RECOVERY | TF_RTO_REC | TF_UNDO_OK);

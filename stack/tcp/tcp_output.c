@@ -618,10 +618,13 @@ tcp_send_tlp(struct tcp_conn *c)
 		tcp_output(c);
 		c->flags &= ~TF_FORCE;
 		c->cwnd = cw;
+		c->tlp_rx_pending = false; /* new data: it repairs nothing */
 	} else {
 		uint32_t end = c->snd_max, from = end - c->snd_una > mss ? end - mss : c->snd_una;
 
 		tcp_retransmit_range(c, from, end - from);
+		c->tlp_rx_l = from;
+		c->tlp_rx_pending = true;
 	}
 	c->tlp_high = c->snd_max;
 	c->tlp_out = true;

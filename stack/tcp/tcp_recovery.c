@@ -146,6 +146,8 @@ static void
 dsack_receive(struct tcp_conn *c, uint32_t l, uint32_t r)
 {
 	tcp_mib(c->st, PH_MIB_tcp_dsack_received);
+	if (c->tlp_rx_pending && seq_geq(l, c->tlp_rx_l) && seq_leq(r, c->tlp_high))
+		c->tlp_rx_pending = false; /* the original arrived: the probe was needless */
 	if (!(c->flags & TF_UNDO_OK) || seq_lt(l, c->undo_marker) || !seq_lt(l, r) ||
 	    !undo_log_covers(c, l, r))
 		return;
@@ -308,6 +310,7 @@ undo_save(struct tcp_conn *c)
 	c->undo_tsval = 0;
 	c->undo_retrans = 0;
 	c->n_undo_log = 0;
+	c->tlp_rx_pending = false; /* this reduction covers a probe's loss too */
 	c->flags |= TF_UNDO_OK;
 	c->flags &= ~TF_UNDO_DSACK;
 }
@@ -476,6 +479,19 @@ tcp_rec_ack(struct tcp_conn *c, const struct tcp_opts *o, uint32_t acked, uint32
 	uint32_t mss = tcp_data_mss(c);
 
 	sack_trim(c);
+	if (c->tlp_rx_pending && seq_gt(c->snd_una, c->tlp_high)) {
+		/* Data sent after the probe is acknowledged and no D-SACK
+		 * showed the probe a duplicate: it repaired a loss (RFC 8985
+		 * 7.4.2), a congestion event like a fast recovery. */
+		c->tlp_rx_pending = false;
+		if (!(c->flags & TF_RECOVERY)) {
+			c->ssthresh = c->cc->ssthresh(c);
+			c->cwnd = c->ssthresh;
+			tcp_mib(c->st, PH_MIB_tcp_tlp_recoveries);
+			if (c->cc->recovered)
+				c->cc->recovered(c);
+		}
+	}
 	if (c->tlp_out && seq_geq(c->snd_una, c->tlp_high))
 		c->tlp_out = false; /* the probe's episode is over */
 	if (seq_lt(c->lost_below, c->snd_una))
@@ -568,6 +584,7 @@ tcp_rec_timeout(struct tcp_conn *c)
 	}
 	c->cwnd = tcp_data_mss(c);
 	c->dupacks = 0;
+	c->tlp_rx_pending = false;
 	c->recover = c->snd_max;
 	c->high_rxt = c->snd_una;
 	if (c->flags & TF_SACK_OK) {

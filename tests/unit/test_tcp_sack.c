@@ -639,6 +639,65 @@ newreno_spurious_rto_undone_by_eifel(void **state)
 	th_flush(t);
 }
 
+/* The tail is lost and the probe (the last segment again) repairs it: the
+ * ACK of the data after it, with no D-SACK of the probe on the way, shows
+ * the loss, and cwnd is cut as for fast recovery (RFC 8985 7.4.2). */
+static void
+loss_repaired_by_probe_cuts_cwnd(void **state)
+{
+	struct th *t = *state;
+	uint32_t cwnd;
+
+	t->st.cfg.rack_tlp = true;
+	established(t);
+	write_segs(t, 10);
+	th_flush(t);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 9), NULL, 0); /* 9 is late, 10 lost */
+	cwnd = t->c->cwnd;
+	th_advance(t, t->c->rto - 1);
+	expect_data(t, 10); /* the probe */
+	th_expect_none(t);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0);
+	assert_int_equal(t->c->cwnd, cwnd); /* not yet: a D-SACK may follow */
+	write_segs(t, 1);
+	expect_data(t, 11);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 12), NULL, 0);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_tlp_recoveries), 1);
+	/* NewReno: max(FlightSize / 2, 2 SMSS), one segment being out. */
+	assert_int_equal(t->c->ssthresh, 2 * mss(t));
+	assert_true(t->c->cwnd < cwnd);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_rto_timeouts), 0);
+	th_flush(t);
+}
+
+/* The original was only late: the receiver D-SACKs the probe, and nothing
+ * is cut. */
+static void
+needless_probe_dsacked_no_cut(void **state)
+{
+	struct th *t = *state;
+	const unsigned d[1][2] = {{10, 10}};
+	uint32_t cwnd;
+
+	t->st.cfg.rack_tlp = true;
+	established(t);
+	write_segs(t, 10);
+	th_flush(t);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 9), NULL, 0);
+	th_advance(t, t->c->rto - 1);
+	expect_data(t, 10);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0); /* the originals */
+	sack_ack(t, seg(t, 11), 1, d);                     /* the probe, a duplicate */
+	cwnd = t->c->cwnd;
+	write_segs(t, 1);
+	expect_data(t, 11);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 12), NULL, 0);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_tlp_recoveries), 0);
+	assert_true(t->c->cwnd >= cwnd);
+	assert_int_equal(t->c->ssthresh, UINT32_MAX);
+	th_flush(t);
+}
+
 #define T(f)  cmocka_unit_test_setup_teardown(f, th_setup_sack, th_teardown)
 #define TS(f) cmocka_unit_test_setup_teardown(f, th_setup_sack_ts, th_teardown)
 
@@ -663,6 +722,8 @@ main(void)
 	        T(dsack_of_network_duplicate_not_undone),
 	        T(fast_retransmit_small_hole),
 	        T(loss_probe_keeps_user_timeout_start),
+	        T(loss_repaired_by_probe_cuts_cwnd),
+	        T(needless_probe_dsacked_no_cut),
 	        cmocka_unit_test_setup_teardown(newreno_spurious_rto_undone_by_eifel,
 	                                        setup_ts_no_sack, th_teardown),
 	};
