@@ -94,6 +94,7 @@
 	X(TCP_DATA_AFTER_CLOSE, "tcp_data_after_close",    NONE)                                   \
 	X(TCP_SEG_TOO_BIG,      "tcp_segment_too_big",     NONE)                                   \
 	X(INBOX_FULL,           "lcore_inbox_full",        NONE)                                   \
+	X(STEER_RING_FULL,      "steer_ring_full",         NONE)                                   \
 	X(LOOP_FULL,            "loopback_queue_full",     ipOutDiscards)                          \
 	/* neighbour resolution */                                                                 \
 	X(NEIGH_QUEUE_FULL,     "neigh_pending_queue_full", ipOutDiscards)                         \
@@ -199,6 +200,8 @@
 	X(tcp_lost_retransmits)                                                                    \
 	X(tcp_reorder_timeouts)                                                                    \
 	/* sockets */                                                                              \
+	X(steered_pkts)                                                                            \
+	X(steered_in)                                                                              \
 	X(sockInboxIn)                                                                             \
 	X(sockInboxOut)                                                                            \
 	X(ipLoopback)

@@ -32,6 +32,12 @@ struct rte_mbuf;
 struct rte_eth_dev_tx_buffer;
 struct tcp_stack;
 
+/* Packets staged for one other lcore (flow/flow.h). */
+struct flow_stage {
+	uint16_t n;
+	struct rte_mbuf *m[PH_BURST];
+};
+
 struct ph_lcore {
 	struct ph_host *host;
 	unsigned lcore_id; /* EAL's */
@@ -78,6 +84,11 @@ struct ph_lcore {
 	struct rte_ring *inbox;
 	/* Datagrams this lcore sent to the host itself (single producer and consumer). */
 	struct rte_ring *loop;
+	/* Flow steering (flow/flow.h), workers only, NULL with one worker:
+	 * steer_in[i] carries what lcore i hands this one (i produces, this
+	 * lcore consumes); steer_out[i] is staged here for lcore i. */
+	struct rte_ring **steer_in;
+	struct flow_stage *steer_out;
 
 	/* Written by this lcore; read by the telemetry thread. */
 	struct ph_counters ctr __rte_cache_aligned;

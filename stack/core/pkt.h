@@ -39,6 +39,7 @@ enum ph_inbox_op {
 #define PH_PKT_L2_MCAST 0x02 /* arrived in a link-layer multicast frame */
 #define PH_PKT_IP_BCAST 0x04 /* IPv4 destination is a broadcast address */
 #define PH_PKT_LOOPED   0x08 /* sent by this host to itself: checksums are known good */
+#define PH_PKT_STEERED  0x10 /* handed to its owner lcore (flow/flow.h): not again */
 
 struct ph_pkt_meta {
 	uint16_t ctx;      /* routing context: from the interface on receive */

@@ -30,6 +30,7 @@
 #include "host/host.h"
 #include "host/lead.h"
 #include "icmp/icmp.h"
+#include "flow/flow.h"
 #include "ipv4/ipv4.h"
 #include "sock/sock.h"
 #include "tcp/tcp_glue.h"
@@ -106,6 +107,8 @@ host_pool_size(const struct ph_host *h, const struct ph_conf *conf)
 	n += h->n_workers * (TO_LEAD_RING + RTE_MIN(c->frag_max_datagrams * 8u, 4096u));
 	n += c->neigh_queue_total;
 	n += h->n_lcores * (INBOX_RING + LOOP_RING) + SOCKET_MBUFS;
+	if (h->n_workers > 1)
+		n += (unsigned)h->n_workers * (h->n_workers - 1u) * FLOW_STEER_RING;
 	/* What fault injection may hold, on every RX and TX queue. */
 	for (unsigned i = 0; i < conf->n_ports; i++)
 		n += fault_spec_mbufs(&conf->ports[i].fault) * (h->n_workers + h->n_lcores);
@@ -369,6 +372,8 @@ ph_host_start(struct ph_host **out, const struct ph_conf *conf, const char *argv
 	for (uint16_t i = 0; i < h->n_lcores; i++)
 		if ((rc = host_lcore_init(h, h->lcores[i], err, errlen)) != 0)
 			return rc;
+	if ((rc = flow_host_init(h)) != 0)
+		return host_err(err, errlen, rc, "flow steering rings: %s", strerror(-rc));
 	if ((rc = ph_telemetry_register(h)) != 0)
 		return host_err(err, errlen, rc, "telemetry: %s", strerror(-rc));
 	*out = h;
@@ -422,6 +427,7 @@ ph_lcore_poll(struct ph_lcore *lc)
 			lc->frag_next_expire_ms = lc->now_ms + FRAG_EXPIRE_EVERY_MS;
 		}
 	}
+	work += flow_poll(lc);
 	work += ipv4_loop_poll(lc);
 	work += sock_inbox_poll(lc);
 	work += tcp_lcore_poll(lc);
@@ -429,6 +435,7 @@ ph_lcore_poll(struct ph_lcore *lc)
 		work += lead_poll(lc);
 		rte_rcu_qsbr_dq_reclaim(h->rcu_dq, RCU_DQ_SIZE / 4, NULL, NULL, NULL);
 	}
+	flow_flush(lc);
 	ph_lead_flush(lc);
 	work += eth_tx_flush(lc);
 	rte_rcu_qsbr_quiescent(h->qsbr, lc->index);
@@ -570,6 +577,7 @@ ph_host_finish(struct ph_host *h, FILE *out)
 		while (rte_ring_sc_dequeue(h->lcores[i]->loop, (void **)&m) == 0)
 			ph_drop(h->lcores[i], m, PH_DROP_SHUTDOWN);
 	}
+	flow_host_fini(h);
 	lead_fini(lead);
 	for (uint16_t i = 0; i < h->n_lcores; i++) {
 		eth_tx_flush(h->lcores[i]);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * IPv4 input (see ipv4.h): Ethernet -> here -> reassembly -> ICMP (lead core)
- * or a transport's handler. Works on the burst Ethernet input collected: the
+ * IPv4 input (see ipv4.h): Ethernet -> here -> the flow's owner lcore
+ * (flow/flow.h) -> reassembly -> ICMP (lead core) or a transport's handler. Works on the burst Ethernet input collected: the
  * headers are validated one by one, then the destinations are looked up in
  * the local-address table in one bulk call.
  */
@@ -9,6 +9,7 @@
 
 #include "core/host.h"
 #include "core/pkt.h"
+#include "flow/flow.h"
 #include "ipv4/frag.h"
 #include "ipv4/ipv4.h"
 #include "wire/icmp.h"
@@ -84,6 +85,65 @@ ipv4_deliver(struct ph_lcore *lc, struct rte_mbuf **pkts, const uint8_t *proto, 
 	}
 }
 
+/* The lcore that owns M (a TCP or UDP datagram, or a fragment of one, for
+ * us): the RSS owner of its flow on the port it came in by. This lcore for
+ * anything else, and when one worker owns everything. */
+static uint16_t
+ipv4_owner(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
+{
+	struct ph_host *h = lc->host;
+	const struct ph_pkt_meta *meta = ph_pkt_meta(m);
+	const struct ph_port *port;
+	uint8_t buf[4];
+	const uint8_t *ports;
+
+	if (h->n_workers < 2 || (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP) ||
+	    (meta->flags & (PH_PKT_LOOPED | PH_PKT_IP_BCAST)))
+		return lc->index;
+	port = ph_iface_port(h, ph_iface(h, meta->ifindex));
+	if (ipv4_is_fragment(r))
+		return flow_owner_l3(h, port, r->src, r->dst);
+	ports = rte_pktmbuf_read(m, r->hdr_len, sizeof(buf), buf);
+	if (ports == NULL)
+		return lc->index; /* truncated: the transport counts it */
+	return flow_owner_l4(h, port, r->src, r->dst, (uint16_t)(ports[0] << 8 | ports[1]),
+	                     (uint16_t)(ports[2] << 8 | ports[3]));
+}
+
+/* The rest of input for M, a datagram for us: on to its owner if that is
+ * another lcore, else reassembly. Returns what goes to a transport here,
+ * or NULL. */
+static struct rte_mbuf *
+ipv4_local(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
+{
+	bool steered = ph_pkt_meta(m)->flags & PH_PKT_STEERED;
+	uint16_t owner;
+
+	if (ipv4_is_fragment(r)) {
+		if (!ipv4_fragment_valid(r)) {
+			ph_drop(lc, m, PH_DROP_IP_BAD_FRAG);
+			return NULL;
+		}
+		/* Every fragment of a datagram to the owner of its address
+		 * pair, which reassembles it ... */
+		if (!steered && (owner = ipv4_owner(lc, m, r)) != lc->index) {
+			flow_steer(lc, m, owner);
+			return NULL;
+		}
+		m = ipv4_reassemble(lc, m, r);
+		if (m == NULL)
+			return NULL;
+		/* ... and hands the whole datagram to the owner of its ports. */
+		ph_pkt_meta(m)->flags &= (uint8_t)~PH_PKT_STEERED;
+		steered = false;
+	}
+	if (!steered && (owner = ipv4_owner(lc, m, r)) != lc->index) {
+		flow_steer(lc, m, owner);
+		return NULL;
+	}
+	return m;
+}
+
 void
 ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -139,16 +199,40 @@ ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		meta->local = r->dst;
-		if (ipv4_is_fragment(r)) {
-			if (!ipv4_fragment_valid(r)) {
-				ph_drop(lc, m, PH_DROP_IP_BAD_FRAG);
-				continue;
-			}
-			m = ipv4_reassemble(lc, m, r);
-			if (m == NULL)
-				continue;
-		}
+		meta->flags &= (uint8_t)~PH_PKT_STEERED;
+		m = ipv4_local(lc, m, r);
+		if (m == NULL)
+			continue;
 		proto[n_deliver] = r->proto;
+		deliver[n_deliver++] = m;
+	}
+	if (n_deliver > 0)
+		ipv4_deliver(lc, deliver, proto, n_deliver);
+}
+
+void
+ipv4_steered_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *deliver[PH_BURST];
+	uint8_t proto[PH_BURST];
+	uint16_t n_deliver = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ipv4_repr r;
+		/* Validated by the lcore it arrived on: this only reads it. */
+		enum ph_drop why =
+		        ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+		                   rte_pktmbuf_pkt_len(m), IPV4_CSUM_GOOD, &r);
+
+		if (why != PH_DROP_NONE) {
+			ph_drop(lc, m, why);
+			continue;
+		}
+		m = ipv4_local(lc, m, &r);
+		if (m == NULL)
+			continue;
+		proto[n_deliver] = r.proto;
 		deliver[n_deliver++] = m;
 	}
 	if (n_deliver > 0)

@@ -24,6 +24,9 @@ struct ph_lcore;
 struct rte_mbuf;
 
 void ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
+/* Datagrams another lcore validated and handed to this one, their owner
+ * (flow/flow.h): reassembly and the transports, as ipv4_input() goes on. */
+void ipv4_steered_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
 
 /* Datagrams this lcore sent to one of the host's own addresses: fed to
  * ipv4_input() on the next poll, as a loopback interface would. */

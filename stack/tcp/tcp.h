@@ -397,6 +397,12 @@ struct tcp_ops {
 	bool (*local_addr)(struct tcp_stack *st, uint16_t ctx, uint32_t addr);
 	/* C started (ON) or stopped listening; may be NULL. */
 	void (*listening)(struct tcp_stack *st, const struct tcp_conn *c, bool on);
+	/* Do the replies of LADDR:LPORT -> RADDR:RPORT in CTX come to this
+	 * stack (1), to another (0), or can no port bring them here (-1)?
+	 * May be NULL (1). connect() takes ports of the rss range for which
+	 * it says 1 (RSS-aware active opens). */
+	int (*flow_ours)(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport,
+	                 uint32_t raddr, uint16_t rport);
 };
 
 LIST_HEAD(tcp_conn_list, tcp_conn);
@@ -410,7 +416,11 @@ struct tcp_stack {
 	struct ph_counters *ctr;     /* the lcore's counters */
 	uint64_t now;                /* ms, set by the caller before every call */
 	uint64_t now_us;             /* µs, for ISNs (RFC 6528's M) */
-	uint16_t eph_lo, eph_hi;
+	uint16_t eph_lo, eph_hi;     /* this stack's own slice of the ephemeral ports */
+	/* Ports connect() may take, shared with other stacks, when ops->flow_ours
+	 * says the replies come here (0, 0: none). A tuple has one owner, so
+	 * two stacks never take the same one. */
+	uint16_t rss_lo, rss_hi;
 
 	struct tcp_conn_list *conns; /* by 4-tuple and context */
 	uint32_t conn_mask;

@@ -23,6 +23,7 @@
 #include "core/host.h"
 #include "core/pkt.h"
 #include "ctx/ctx.h"
+#include "flow/flow.h"
 #include "ipv4/ipv4.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
@@ -196,12 +197,30 @@ glue_listening(struct tcp_stack *st, const struct tcp_conn *c, bool on)
 		__atomic_fetch_and(w, ~bit, __ATOMIC_RELEASE);
 }
 
+/* tcp_ops.flow_ours: by the RSS of the port the replies arrive on. */
+static int
+glue_flow_ours(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport, uint32_t raddr,
+               uint16_t rport)
+{
+	struct ph_lcore *lc = st->arg;
+	struct ph_host *h = lc->host;
+	const struct ph_nexthop *nh;
+
+	if (!lc->is_worker)
+		return -1;
+	nh = ctx_route(h, ctx, raddr);
+	if (nh != NULL && lc->rxq >= ph_iface_port(h, ph_iface(h, nh->ifindex))->n_rxq)
+		return -1; /* it polls no queue there: replies never land here */
+	return flow_ours(lc, ctx, laddr, lport, raddr, rport) ? 1 : 0;
+}
+
 static const struct tcp_ops glue_ops = {
         .emit = glue_emit,
         .wakeup = glue_wakeup,
         .route = glue_route,
         .local_addr = glue_local_addr,
         .listening = glue_listening,
+        .flow_ours = glue_flow_ours,
 };
 
 int
@@ -210,7 +229,7 @@ tcp_host_init(struct ph_host *h)
 	const struct ph_conf_host *c = &h->conf->host;
 
 	/* A bit per lcore in the listener map; a slice of ports per lcore. */
-	if (h->n_lcores > 64 || (uint32_t)c->ephemeral_hi - c->ephemeral_lo + 1 < h->n_lcores)
+	if (h->n_lcores > 64 || (uint32_t)c->ephemeral_hi - c->ephemeral_lo + 1 < 4u * h->n_lcores)
 		return -ERANGE;
 	h->tcp_listen_lcores = rte_zmalloc("ph_tcp_listen", 65536 * sizeof(uint64_t), 0);
 	return h->tcp_listen_lcores == NULL ? -ENOMEM : 0;
@@ -229,31 +248,57 @@ tcp_host_fini(struct ph_host *h)
  * can be passed to the opener by its destination port alone. Issue 6's RSS
  * work chooses ports whose hash returns to the opener instead.
  */
+/*
+ * The ephemeral ports: with several lcores, the first quarter is cut into a
+ * slice per lcore, for connections whose replies no port choice can bring
+ * to their lcore (one on the lead, or on a worker that polls no queue of
+ * the way out); the rest is the rss range, where a worker takes only
+ * ports whose replies RSS (or steering) sends to it. With one lcore it
+ * has the whole range.
+ */
 static void
-eph_slice(const struct ph_host *h, uint16_t index, uint16_t *lo, uint16_t *hi)
+eph_ranges(const struct ph_host *h, uint16_t index, uint16_t *lo, uint16_t *hi, uint16_t *rss_lo,
+           uint16_t *rss_hi)
 {
 	uint32_t l = h->conf->host.ephemeral_lo, n = h->conf->host.ephemeral_hi - l + 1;
-	uint32_t per = n / h->n_lcores;
+	uint32_t sliced = h->n_lcores > 1 ? n / 4 : n, per = sliced / h->n_lcores;
 
 	*lo = (uint16_t)(l + per * index);
-	*hi = (uint16_t)(index + 1u == h->n_lcores ? h->conf->host.ephemeral_hi
-	                                           : l + per * (index + 1u) - 1);
+	*hi = (uint16_t)(l + per * (index + 1u) - 1);
+	*rss_lo = *rss_hi = 0;
+	if (h->n_lcores > 1 && h->lcores[index]->is_worker) {
+		*rss_lo = (uint16_t)(l + sliced);
+		*rss_hi = h->conf->host.ephemeral_hi;
+	}
+}
+
+/* The lcore whose slice holds PORT, or -1 for a port outside the slices. */
+static int
+eph_slice_of(const struct ph_host *h, uint16_t port)
+{
+	uint32_t l = h->conf->host.ephemeral_lo, n = h->conf->host.ephemeral_hi - l + 1;
+	uint32_t sliced = h->n_lcores > 1 ? n / 4 : n, per = sliced / h->n_lcores;
+
+	if (port < l || port >= l + per * h->n_lcores)
+		return -1;
+	return (int)((port - l) / per);
 }
 
 /*
  * The lcore that should see a segment this lcore has no connection for, or
  * this lcore itself when there is none left to try. ORIGIN is the lcore it
- * arrived on. A port in the ephemeral range belongs to the lcore whose slice
- * holds it; otherwise the segment visits the lcores that listen on its port
- * in index order, once each, since any of their listeners may have made the
- * connection (a NIC may put a SYN and the ACK after it in different queues).
+ * arrived on (after steering: the flow's owner). A port in an lcore's slice
+ * belongs to that lcore; otherwise the segment visits the lcores that
+ * listen on its port in index order, once each, since any of their
+ * listeners may have made the connection. A connection on an rss-range
+ * port is where steering brought the segment: nothing to try.
  */
 static uint16_t
 flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg, uint16_t origin)
 {
 	const struct ph_host *h = lc->host;
-	uint32_t lo = h->conf->host.ephemeral_lo, hi = h->conf->host.ephemeral_hi;
 	uint64_t listeners;
+	int slice;
 
 	if (h->n_lcores < 2)
 		return lc->index;
@@ -269,15 +314,9 @@ flow_owner(const struct ph_lcore *lc, const struct tcp_seg *seg, uint16_t origin
 		}
 		return lc->index;
 	}
-	if (seg->dport >= lo && seg->dport <= hi) {
-		/* tcp_host_init checked the range has a port per lcore. */
-		uint32_t per = (hi - lo + 1) / h->n_lcores;
-		uint32_t idx = (seg->dport - lo) / per;
-
-		if (idx >= h->n_lcores)
-			idx = h->n_lcores - 1u;
-		return origin == lc->index ? (uint16_t)idx : lc->index;
-	}
+	slice = eph_slice_of(h, seg->dport);
+	if (slice >= 0)
+		return origin == lc->index ? (uint16_t)slice : lc->index;
 	return lc->index;
 }
 
@@ -315,12 +354,14 @@ tcp_lcore_init(struct ph_lcore *lc)
 	lc->tcp_scratch = rte_malloc_socket("ph_tcp_scratch", 65536, 0, numa);
 	if (lc->tcp == NULL || lc->tcp_scratch == NULL)
 		return -ENOMEM;
-	uint16_t lo, hi;
+	uint16_t lo, hi, rss_lo, rss_hi;
 
-	eph_slice(h, lc->index, &lo, &hi);
+	eph_ranges(h, lc->index, &lo, &hi, &rss_lo, &rss_hi);
 	rc = tcp_stack_init(lc->tcp, &conf->tcp, lo, hi, &glue_ops, lc, &lc->ctr);
 	if (rc != 0)
 		return rc;
+	lc->tcp->rss_lo = rss_lo;
+	lc->tcp->rss_hi = rss_hi;
 	tcp_glue_now(lc);
 	lc->tcp->wheel_now = lc->tcp->now;
 	return 0;

@@ -535,23 +535,52 @@ bind_conflict(struct tcp_conn *c, uint32_t addr, uint16_t port, bool listening)
 	return false;
 }
 
+/* Is PORT free for C toward RADDR:RPORT? */
+static bool
+port_free(struct tcp_conn *c, uint16_t port, uint32_t raddr, uint16_t rport)
+{
+	if (raddr != 0 && tcp_lookup(c->st, c->ctx, c->laddr, port, raddr, rport) != NULL)
+		return false;
+	return !bind_conflict(c, c->laddr, port, false);
+}
+
+/*
+ * An ephemeral port for C (toward RADDR:RPORT when it connects). RFC 6056
+ * 3.3.4 (algorithm 4): a keyed offset per destination plus a perturbed,
+ * shared counter, so ports are hard to guess and rarely reused soon. A
+ * connect first looks in the shared rss range for a port whose replies the
+ * NIC (or steering) brings to this stack, so the connection never crosses
+ * lcores: about one in N ports with N workers, so N tries on average. When
+ * none is left there (or none can be ours), the stack's own slice.
+ */
 static int
 pick_port(struct tcp_conn *c, uint32_t raddr, uint16_t rport)
 {
 	struct tcp_stack *st = c->st;
-	uint32_t n = (uint32_t)st->eph_hi - st->eph_lo + 1;
 	uint32_t key[3] = {c->laddr, raddr, (uint32_t)rport << 16 | c->ctx};
 	uint32_t offset = (uint32_t)tcp_siphash(st->secret, key, sizeof(key));
 	uint16_t *next = &st->eph_table[(offset >> 16) & 255];
 
-	/* RFC 6056 3.3.4: a keyed offset per destination plus a perturbed,
-	 * shared counter, so ports are hard to guess and rarely reused soon. */
+	if (raddr != 0 && st->rss_lo != 0 && st->ops->flow_ours != NULL &&
+	    st->ops->flow_ours(st, c->ctx, c->laddr, st->rss_lo, raddr, rport) >= 0) {
+		uint32_t n = (uint32_t)st->rss_hi - st->rss_lo + 1;
+
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t port = (uint16_t)(st->rss_lo + (offset + *next + i) % n);
+
+			if (st->ops->flow_ours(st, c->ctx, c->laddr, port, raddr, rport) != 1 ||
+			    !port_free(c, port, raddr, rport))
+				continue;
+			*next = (uint16_t)(*next + i + 1);
+			return port;
+		}
+	}
+	uint32_t n = (uint32_t)st->eph_hi - st->eph_lo + 1;
+
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(st->eph_lo + (offset + *next + i) % n);
 
-		if (raddr != 0 && tcp_lookup(st, c->ctx, c->laddr, port, raddr, rport) != NULL)
-			continue;
-		if (bind_conflict(c, c->laddr, port, false))
+		if (!port_free(c, port, raddr, rport))
 			continue;
 		*next = (uint16_t)(*next + i + 1);
 		return port;

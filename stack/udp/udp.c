@@ -19,6 +19,7 @@
 
 #include "core/host.h"
 #include "core/pkt.h"
+#include "flow/flow.h"
 #include "host/host.h"
 #include "ipv4/ipv4.h"
 #include "sock/sock.h"
@@ -227,22 +228,44 @@ udp_port_conflict(struct udp_host *u, const struct ph_sock *s, uint32_t ip, uint
 	return false;
 }
 
-/* RFC 6056 algorithm 1: a random start in the range, then the next free port. */
+/* An ephemeral port is one nobody in the context uses at all. */
+static bool
+udp_port_unused(struct ph_host *h, const struct ph_sock *s, uint16_t port)
+{
+	struct udp_bind k = {.key = {.ip = 0, .port = port, .ctx = s->ctx}};
+	struct udp_bind *b = RB_NFIND(udp_tree, &h->udp->tree, &k);
+
+	return b == NULL || b->key.ctx != s->ctx || b->key.port != port;
+}
+
+/*
+ * RFC 6056 algorithm 1: a random start in the range, then the next free
+ * port. For a connect (RADDR != 0) from SRC, first a port whose replies RSS
+ * (or steering) brings to the socket's lcore, so its datagrams need no hop
+ * (flow/flow.h); any free one when the lcore can own none.
+ */
 static uint16_t
-udp_pick_port(struct ph_host *h, const struct ph_sock *s, uint32_t ip)
+udp_pick_port(struct ph_host *h, const struct ph_sock *s, uint32_t src, uint32_t raddr,
+              uint16_t rport)
 {
 	const struct ph_conf_host *c = &h->conf->host;
 	uint32_t n = (uint32_t)c->ephemeral_hi - c->ephemeral_lo + 1;
 	uint32_t start = arc4random_uniform(n);
+	const struct ph_lcore *owner = s->owner < h->n_lcores ? h->lcores[s->owner] : NULL;
 
+	if (raddr != 0 && owner != NULL && owner->is_worker && h->n_workers > 1) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint16_t port = (uint16_t)(c->ephemeral_lo + (start + i) % n);
+
+			if (flow_ours(owner, s->ctx, src, port, raddr, rport) &&
+			    udp_port_unused(h, s, port))
+				return port;
+		}
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(c->ephemeral_lo + (start + i) % n);
-		struct udp_bind k = {.key = {.ip = 0, .port = port, .ctx = s->ctx}};
-		struct udp_bind *b = RB_NFIND(udp_tree, &h->udp->tree, &k);
 
-		/* An ephemeral port is one nobody in the context uses at all. */
-		(void)ip;
-		if (b == NULL || b->key.ctx != s->ctx || b->key.port != port)
+		if (udp_port_unused(h, s, port))
 			return port;
 	}
 	return 0;
@@ -261,8 +284,11 @@ udp_member_of(const struct ph_sock *s)
 	};
 }
 
+/* Bind S to IP:PORT (PORT 0: an ephemeral one, chosen for the peer
+ * RADDR:RPORT from SRC when it connects). */
 static int
-udp_bind_locked(struct udp_writer *w, struct ph_sock *s, uint32_t ip, uint16_t port)
+udp_bind_locked(struct udp_writer *w, struct ph_sock *s, uint32_t ip, uint16_t port, uint32_t src,
+                uint32_t raddr, uint16_t rport)
 {
 	struct ph_host *h = w->h;
 	struct udp_host *u = h->udp;
@@ -271,7 +297,7 @@ udp_bind_locked(struct udp_writer *w, struct ph_sock *s, uint32_t ip, uint16_t p
 	int rc;
 
 	if (port == 0) {
-		port = udp_pick_port(h, s, ip);
+		port = udp_pick_port(h, s, src, raddr, rport);
 		if (port == 0)
 			return -EADDRINUSE;
 	} else if (udp_port_conflict(u, s, ip, port)) {
@@ -369,7 +395,7 @@ udp_bind(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 	if (ip != 0 && ip != IPV4_BCAST && ctx_local_lookup(h, s->ctx, ip) == NULL)
 		return -EADDRNOTAVAIL;
 	udp_wr_lock(&w, h);
-	rc = udp_bind_locked(&w, s, ip, port);
+	rc = udp_bind_locked(&w, s, ip, port, 0, 0, 0);
 	udp_wr_unlock(&w);
 	if (rc == 0) {
 		s->bound_port = port != 0;
@@ -419,7 +445,7 @@ udp_connect(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 		udp_unbind_locked(&w, s);
 		s->lport = 0;
 	} else if (s->lport == 0 && (ip != 0 || port != 0)) {
-		rc = udp_bind_locked(&w, s, s->laddr, 0);
+		rc = udp_bind_locked(&w, s, s->laddr, 0, src, ip, port);
 	}
 	if (rc == 0) {
 		s->connected = ip != 0 || port != 0;
@@ -960,7 +986,7 @@ udp_send_prep(struct ph_lcore *lc, struct ph_sock *s, size_t len, bool has_dst, 
 		struct udp_writer w;
 
 		udp_wr_lock(&w, h);
-		rc = udp_bind_locked(&w, s, s->laddr, 0);
+		rc = udp_bind_locked(&w, s, s->laddr, 0, 0, 0, 0);
 		udp_wr_unlock(&w);
 		if (rc != 0)
 			return rc;

@@ -10,7 +10,7 @@
 #    past the UDP length accepted as Linux does; ICMP errors rate-limited,
 #    none for a broadcast;
 #  - two worker lcores: the SO_REUSEPORT service bound on both, 32 flows each
-#    served on the lcore that received it (no hand-off between lcores);
+#    steered to its RSS owner and served there (no hand-off between lcores);
 #  - ph-echo with a tiny SO_RCVBUF under a flood: overflow counted
 #    (udp_receive_buffer_full), the server alive and still echoing;
 #  - ph-echo's client against Linux UDP echo servers (python, and socat
@@ -126,9 +126,10 @@ check "the echo service still answers" [ "$out" = "after the malformed ones" ]
 check "polyhostd: clean shutdown, no mbuf lost" ns_stop
 mbufs_back "$LOG" || notok "mempool report"
 
-# ---- two workers, SO_REUSEPORT: each datagram served on the lcore it came in on ----
+# ---- two workers, SO_REUSEPORT: each datagram served on its flow's owner ----
 # Three lcores on two CPUs (the lead and two workers); the kernel spreads the
-# flows over the tap's two queues by its own hash.
+# flows over the tap's queues by its own hash, and steering brings each to
+# the worker polyhost's RSS names (stack/flow).
 if ! ns_start "$NS" "$LOG" "polyhostd: ready" "$BUILD/apps/polyhostd" -c "$CONF" \
 	--lcores 0@0,1@1,2@1; then
 	cat "$LOG"; notok "polyhostd started on two workers"; exit 1
@@ -143,6 +144,9 @@ in2=$("$BUILD/apps/phctl" -p "$PREFIX" -l 2 get udpInDatagrams)
 handoffs=$(counter sockInboxOut)
 check "both workers served flows (udpInDatagrams $in1 + $in2), none handed to another lcore ($handoffs)" \
 	test $((in1 > 0 && in2 > 0 && in1 + in2 >= 320 && handoffs == 0)) -eq 1
+steered=$(counter steered_pkts)
+check "datagrams were steered to their owners (steered_pkts $steered = steered_in)" \
+	test $((steered > 0 && steered == $(counter steered_in))) -eq 1
 check "polyhostd (two workers): clean shutdown, no mbuf lost" ns_stop
 
 # ---- receive buffer overflow: counted, not fatal ----

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "tcp_harness.h"
+#include "flow/flow.h"
 
 static int
 th_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
@@ -66,6 +67,27 @@ th_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, struct tcp_path *pa
 	return 0;
 }
 
+int
+th_owner_is_here(const struct th *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint32_t h;
+
+	if (t->n_workers < 2)
+		return 1;
+	h = rss_hash_ipv4_l4(&t->rss, raddr, laddr, rport, lport);
+	return flow_lcore_of_queue((uint16_t)(t->n_workers + 1), t->n_workers,
+	                           rss_queue_of(&t->rss, h)) == t->lcore;
+}
+
+/* flow_ours as the host's glue answers it, from t->rss. */
+static int
+th_flow_ours(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport, uint32_t raddr,
+             uint16_t rport)
+{
+	(void)ctx;
+	return th_owner_is_here(st->arg, laddr, lport, raddr, rport);
+}
+
 static bool
 th_local(struct tcp_stack *st, uint16_t ctx, uint32_t addr)
 {
@@ -79,6 +101,7 @@ static const struct tcp_ops th_ops = {
         .wakeup = th_wakeup,
         .route = th_route,
         .local_addr = th_local,
+        .flow_ours = th_flow_ours,
 };
 
 void

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "drivers/rss.h"
 #include "tcp/tcp.h"
 #include "wire/tcp.h"
 
@@ -41,6 +42,10 @@ struct th {
 	uint32_t mtu;
 	uint32_t tso_max; /* what the route offers new connections (TSO) */
 	int emit_err;     /* what emit returns (the segment is still recorded) */
+	/* RSS as a host of N_WORKERS workers would see it, this stack being
+	 * lcore LCORE: ops->flow_ours answers by it when N_WORKERS > 1. */
+	struct ph_rss rss;
+	uint16_t n_workers, lcore;
 	int route_err;
 	struct tcp_conn *lsn; /* listener of th_listen() */
 	struct tcp_conn *c;   /* the connection under test */
@@ -130,6 +135,10 @@ ssize_t th_write(struct th *t, const void *buf, size_t len);
 ssize_t th_read(struct th *t, void *buf, size_t len);
 
 uint64_t th_mib(const struct th *t, enum ph_mib m);
+/* 1 if t->rss brings the replies of LADDR:LPORT -> RADDR:RPORT to t->lcore
+ * (always with fewer than two workers), else 0. */
+int th_owner_is_here(const struct th *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                     uint16_t rport);
 uint64_t th_dropped(const struct th *t, enum ph_drop d);
 
 #endif

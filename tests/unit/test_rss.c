@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "drivers/rss.h"
+#include "flow/flow.h"
 
 static const uint8_t default_key[40] = {
         0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
@@ -100,14 +101,29 @@ reta_owner(void **state)
 	assert_int_equal(rss_queue_of(&r, 0x51ccc178), 2);
 }
 
+/* Which lcore polls a queue (flow/flow.h): the only lcore owns every queue;
+ * with the lead and two workers, queues alternate between lcores 1 and 2. */
+static void
+queue_to_lcore(void **state)
+{
+	(void)state;
+	assert_int_equal(flow_lcore_of_queue(1, 1, 0), 0);
+	assert_int_equal(flow_lcore_of_queue(1, 1, 3), 0);
+	assert_int_equal(flow_lcore_of_queue(3, 2, 0), 1);
+	assert_int_equal(flow_lcore_of_queue(3, 2, 1), 2);
+	assert_int_equal(flow_lcore_of_queue(3, 2, 2), 1);
+	assert_int_equal(flow_lcore_of_queue(3, 2, 3), 2);
+	assert_int_equal(flow_lcore_of_queue(2, 1, 1), 1);
+	assert_int_equal(flow_lcore_of_queue(5, 4, 5), 2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(verification_vectors),
-	        cmocka_unit_test(symmetric_key),
-	        cmocka_unit_test(random_keys_differ),
-	        cmocka_unit_test(reta_owner),
+	        cmocka_unit_test(verification_vectors), cmocka_unit_test(symmetric_key),
+	        cmocka_unit_test(random_keys_differ),   cmocka_unit_test(reta_owner),
+	        cmocka_unit_test(queue_to_lcore),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2327,6 +2327,66 @@ tso_sends_whole_segments(void **state)
 	th_flush(t);
 }
 
+/* ==== RSS-aware active opens (flow/flow.h) ==== */
+
+/* Lcore 2 of a host with two workers, RSS over four queues: every port
+ * connect() takes from the shared range brings the replies back to lcore
+ * 2, for many destinations; with the range used up, the lcore's own slice;
+ * with that used up too, EADDRNOTAVAIL. */
+static void
+connect_picks_ports_owned_here(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *held[64];
+	unsigned n_held = 0, owned = 0;
+	int user = 0;
+
+	rss_key_symmetric(&t->rss, 40);
+	rss_reta_spread(&t->rss, 128, 4);
+	t->n_workers = 2;
+	t->lcore = 2;
+	t->st.rss_lo = 40000;
+	t->st.rss_hi = 60999;
+	for (uint32_t d = 0; d < 300; d++) {
+		uint32_t raddr = 0xc6130000u + d; /* 198.19.0.0/16 */
+		uint16_t rport = (uint16_t)(1000 + d * 7);
+		struct tcp_conn *c = tcp_conn_new(&t->st, 0, &user);
+
+		assert_non_null(c);
+		assert_int_equal(tcp_connect(c, raddr, rport), -EINPROGRESS);
+		assert_true(c->lport >= 40000 && c->lport <= 60999);
+		assert_int_equal(th_owner_is_here(t, c->laddr, c->lport, raddr, rport), 1);
+		tcp_close(c); /* in SYN-SENT: gone at once */
+		th_flush(t);
+	}
+	/* Exhaustion toward one destination: eight shared ports (those
+	 * owned here) and a slice of four. */
+	for (uint16_t p = 50000; p < 50008; p++)
+		owned += (unsigned)th_owner_is_here(t, TH_LADDR, p, TH_RADDR, 7777);
+	t->st.rss_lo = 50000;
+	t->st.rss_hi = 50007;
+	t->st.eph_lo = 33000;
+	t->st.eph_hi = 33003;
+	for (;;) {
+		struct tcp_conn *c = tcp_conn_new(&t->st, 0, &user);
+		int rc;
+
+		assert_non_null(c);
+		rc = tcp_connect(c, TH_RADDR, 7777);
+		if (rc == -EADDRNOTAVAIL) {
+			tcp_close(c);
+			break;
+		}
+		assert_int_equal(rc, -EINPROGRESS);
+		assert_true(n_held < 64);
+		held[n_held++] = c;
+	}
+	assert_int_equal(n_held, owned + 4);
+	for (unsigned i = 0; i < n_held; i++)
+		tcp_close(held[i]);
+	th_flush(t);
+}
+
 int
 main(void)
 {
@@ -2448,6 +2508,7 @@ main(void)
 	T(poll_listener_and_shut_rd);
 	TO(info_established_with_options);
 	TO(tso_sends_whole_segments);
+	T(connect_picks_ports_owned_here);
 	T(info_state_numbers);
 	T(info_without_options);
 	for (size_t i = 0; i < sizeof(optcases) / sizeof(optcases[0]); i++)

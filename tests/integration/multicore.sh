@@ -1,0 +1,124 @@
+#!/bin/bash
+# One host on several cores, with the Linux kernel as the peer: net_tap with
+# a queue per lcore in a namespace of this test's own, three lcores (the lead
+# and two workers) on two CPUs. The tap's kernel side spreads flows over its
+# queues by a hash of its own, not polyhost's Toeplitz key, so software
+# steering (stack/flow) must bring every packet to its flow's owner:
+#  - polyhostd's HTTP service on both workers: 64 curl at once, every body
+#    intact by sha256; packets were steered (steered_pkts = steered_in > 0),
+#    both workers accepted connections, and no TCP segment had to be passed
+#    on after steering (sockInboxOut 0): each connection lived on one lcore;
+#  - fragmented UDP (6000-byte datagrams, five fragments each) from 16
+#    source ports to the echo service on both workers: every echo intact
+#    (fragments meet on the owner of the address pair, which reassembles and
+#    hands the datagram to the owner of its ports);
+#  - ph-perf clients on both workers, 16 connections to a Linux echo server
+#    (socat): every echo checked, no hand-off between lcores (RSS-aware
+#    source ports: the replies' owner is the lcore that connected);
+#  - SIGTERM each time, every mbuf back.
+# Usage: multicore.sh BUILD_DIR. Exit 0 pass, 1 fail, 77 skip.
+set -u
+BUILD=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+NS=ph-$$-m
+TAP=phm$$
+PREFIX=ph-mc-$$
+CONF=/tmp/ph-mc-$$.ini
+LOG=/tmp/ph-mc-$$.log
+PERF=$BUILD/apps/ph-perf
+T=120
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+for t in ip curl socat sha256sum; do command -v $t >/dev/null || skip "$t missing"; done
+
+cleanup() {
+	ns_cleanup
+	rm -f "$CONF" "$LOG".*
+	[ "$FAILED" -eq 0 ] && rm -f "$LOG"
+}
+trap cleanup EXIT
+
+{ tap_host_conf 0-1; cat <<INI
+[service web]
+type = http
+listen = tcp:198.18.0.2:80
+[service echo]
+type = echo
+listen = udp:198.18.0.2:7
+INI
+} > "$CONF"
+
+ip netns add "$NS" || skip "cannot create a network namespace"
+nsx ip link set lo up
+
+# ---- HTTP on two workers ----
+if ! ns_start "$NS" "$LOG" "polyhostd: ready" "$BUILD/apps/polyhostd" -c "$CONF" \
+	--lcores 0@0,1@1,2@1; then
+	cat "$LOG"; notok "polyhostd started on two workers"; exit 1
+fi
+peer_up
+info=$("$BUILD/apps/phctl" -p "$PREFIX" info)
+check "three lcores, two workers" grep -q "3 lcores (2 workers)" <<< "$info"
+
+# The body of /bytes/N: 'a' + I % 26 for byte I.
+EXP=$(yes abcdefghijklmnopqrstuvwxyz | tr -d '\n' | head -c 200000 | sha256sum | cut -d' ' -f1)
+CURLS=
+for i in $(seq 1 64); do
+	nsx timeout 60 sh -c "curl -sS --fail --max-time 50 http://198.18.0.2/bytes/200000 |
+		sha256sum > $LOG.curl.$i 2>&1" &
+	CURLS="$CURLS $!"
+done
+# shellcheck disable=SC2086
+wait $CURLS
+good=0
+for i in $(seq 1 64); do
+	[ "$(cut -d' ' -f1 "$LOG.curl.$i")" = "$EXP" ] && good=$((good + 1))
+done
+check "64 parallel curl: $good of 64 bodies intact" [ "$good" -eq 64 ]
+steered=$(counter steered_pkts)
+steered_in=$(counter steered_in)
+handoffs=$(counter sockInboxOut)
+p1=$("$BUILD/apps/phctl" -p "$PREFIX" -l 1 get tcpPassiveOpens)
+p2=$("$BUILD/apps/phctl" -p "$PREFIX" -l 2 get tcpPassiveOpens)
+check "packets were steered to their owners ($steered out, $steered_in in)" \
+	test $((steered > 0 && steered == steered_in)) -eq 1
+check "both workers accepted connections ($p1 + $p2 = 64)" test $((p1 > 0 && p2 > 0 && p1 + p2 == 64)) -eq 1
+check "no segment passed on after steering (sockInboxOut $handoffs)" [ "$handoffs" -eq 0 ]
+
+# ---- fragmented UDP from 16 source ports ----
+head -c 6000 /dev/urandom > "$LOG.dgram"
+good=0
+for i in $(seq 1 16); do
+	# One socket sends and receives: the echo comes back to its port.
+	out=$(nsx timeout 5 socat -T 1 - UDP:198.18.0.2:7,sourceport=$((40000 + i)) \
+		< "$LOG.dgram" 2>/dev/null | head -c 6000 | sha256sum | cut -d' ' -f1) || true
+	[ "$out" = "$(sha256sum < "$LOG.dgram" | cut -d' ' -f1)" ] && good=$((good + 1))
+done
+check "fragmented UDP echoed intact from 16 source ports ($good of 16)" [ "$good" -ge 15 ]
+check "fragments were reassembled (ipReasmOKs $(counter ipReasmOKs))" [ "$(counter ipReasmOKs)" -ge 15 ]
+check "polyhostd (two workers): clean shutdown, no mbuf lost" ns_stop
+mbufs_back "$LOG" || notok "mempool report"
+
+# ---- ph-perf clients on both workers against a Linux echo server ----
+ns_bg timeout "$T" socat TCP-LISTEN:5104,reuseaddr,fork EXEC:cat
+sleep 0.3
+PID=
+ip netns exec "$NS" timeout -k 5 "$T" "$PERF" -c "$CONF" --lcores 0@0,1@1,2@1 -- client \
+	198.18.0.1:5104 --raw --test rr --req 512 --resp 512 --conns 16 --transactions 16000 \
+	--wait 15000 > "$LOG.perf" 2>&1 &
+PID=$!
+peer_up
+rc=0
+wait "$PID" || rc=$?
+PID=
+check "ph-perf: 16 connections from two workers, every echo checked ($(perf_result "$LOG.perf"))" \
+	[ "$rc" -eq 0 ]
+check "ph-perf: every mbuf back" mbufs_back "$LOG.perf"
+check "the connections were opened on both workers" \
+	[ "$(perf_report "$LOG.perf" tcpActiveOpens)" -eq 16 ]
+check "no reply needed a hand-off between lcores (sockInboxOut $(perf_report "$LOG.perf" sockInboxOut))" \
+	[ "$(perf_report "$LOG.perf" sockInboxOut)" -eq 0 ]
+
+[ "$FAILED" -eq 0 ] || exit 1
