@@ -153,8 +153,17 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	p->n_txq = s->n_txq;
 	/* A tap's queues are kernel queue pairs: it wants as many RX as TX queues.
 	 * The extra RX queues are polled by the workers round-robin (host.c). */
-	if (strcmp(info.driver_name, "net_tap") == 0)
+	if (strcmp(info.driver_name, "net_tap") == 0) {
 		p->n_rxq = p->n_txq = RTE_MAX(p->n_rxq, p->n_txq);
+		/* DPDK 22.11's tap passes every queue's descriptor in one
+		 * multi-process message of 8 at start, and overruns it beyond:
+		 * refuse rather than crash. */
+		if (p->n_rxq > 4)
+			return port_err(err, errlen, -EINVAL,
+			                "port %s: net_tap takes at most 4 queues in DPDK 22.11 "
+			                "(one per lcore: use at most 4 lcores)",
+			                s->name);
+	}
 	p->mtu = s->mtu;
 
 	memset(&conf, 0, sizeof(conf));

@@ -5,6 +5,7 @@
  * headers are validated one by one, then the destinations are looked up in
  * the local-address table in one bulk call.
  */
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "core/host.h"
@@ -101,6 +102,14 @@ ipv4_owner(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
 	    (meta->flags & (PH_PKT_LOOPED | PH_PKT_IP_BCAST)))
 		return lc->index;
 	port = ph_iface_port(h, ph_iface(h, meta->ifindex));
+	/* The NIC's own hash, when it hashed this kind of packet as the
+	 * software does (the same key and input): a table lookup, no hash. */
+	if (port->rss.hw && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) &&
+	    (port->rss.hf & (ipv4_is_fragment(r)       ? RTE_ETH_RSS_FRAG_IPV4
+	                     : r->proto == IPPROTO_TCP ? RTE_ETH_RSS_NONFRAG_IPV4_TCP
+	                                               : RTE_ETH_RSS_NONFRAG_IPV4_UDP)))
+		return flow_lcore_of_queue(h->n_lcores, h->n_workers,
+		                           ph_port_owner_of(port, m->hash.rss));
 	if (ipv4_is_fragment(r))
 		return flow_owner_l3(h, port, r->src, r->dst);
 	ports = rte_pktmbuf_read(m, r->hdr_len, sizeof(buf), buf);
