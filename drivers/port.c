@@ -151,8 +151,12 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		                s->name, s->mtu, info.driver_name, info.min_mtu, info.max_mtu);
 	p->n_rxq = s->n_rxq;
 	p->n_txq = s->n_txq;
-	/* A tap's queues are kernel queue pairs: it wants as many RX as TX queues.
-	 * The extra RX queues are polled by the workers round-robin (host.c). */
+	/* A tap's queues are kernel queue pairs, and a memif's rings are paired
+	 * with its peer's the other way round: both want as many RX as TX
+	 * queues. The extra RX queues are polled by the workers round-robin
+	 * (host.c). */
+	if (strcmp(info.driver_name, "net_memif") == 0)
+		p->n_rxq = p->n_txq = RTE_MAX(p->n_rxq, p->n_txq);
 	if (strcmp(info.driver_name, "net_tap") == 0) {
 		p->n_rxq = p->n_txq = RTE_MAX(p->n_rxq, p->n_txq);
 		/* DPDK 22.11's tap passes every queue's descriptor in one

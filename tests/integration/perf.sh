@@ -13,7 +13,8 @@
 #    every byte received by polyhost compared with the pattern;
 #  - stack to stack: two ph-perf processes over net_memif, one CPU each (the
 #    server listens first): bulk SIZE each way, four parallel connections,
-#    request/response;
+#    request/response; then two workers on each side: bulk and rr over four
+#    connections, steered on both sides with no hand-off;
 #  - every ph-perf exits 0 with every mbuf back in its pool.
 # Usage: perf.sh BUILD_DIR. LONG=1 raises SIZE from 64 MiB to 1 GiB.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -305,6 +306,27 @@ memif_pair "memif bulk $SIZE over 4 connections, every byte checked" "" --bytes 
 memif_pair "memif rr 64/1024 x $RR_N over 2 connections" "" --test rr --req 64 --resp 1024 \
 	--conns 2 --transactions "$RR_N"
 memif_pair "memif rr 1/1 for 2 s" "" --test rr --seconds 2
+
+# Two workers on each side (three lcores on two CPUs). The sender picks the
+# memif queue, so steering brings each segment to its flow's owner on both
+# sides, and connect() picks ports whose replies come home.
+memif_conf "$CONF_S" "$PREFIX-s" "0@0,1@1,2@1" server 198.18.2.1
+memif_conf "$CONF_C" "$PREFIX-c" "0@1,1@0,2@0" client 198.18.2.2
+# no_handoff: both ends steered segments and passed none on after that.
+no_handoff() {
+	local f
+	for f in "$LOG.mc" "$LOG.ms"; do
+		[ "$(perf_report "$f" steered_pkts)" -gt 0 ] &&
+			[ "$(perf_report "$f" sockInboxOut)" -eq 0 ] || return 1
+	done
+}
+memif_pair "memif, two workers a side: bulk 64M over 4 connections, every byte checked" "" \
+	--bytes 64M --conns 4
+check "... steered on both sides, no hand-off (client $(perf_report "$LOG.mc" steered_pkts), server $(perf_report "$LOG.ms" steered_pkts))" \
+	no_handoff
+memif_pair "memif, two workers a side: rr 64/1024 x $RR_N over 4 connections" "" --test rr \
+	--req 64 --resp 1024 --conns 4 --transactions "$RR_N"
+check "... steered on both sides, no hand-off" no_handoff
 
 [ "$FAILED" -eq 0 ] || { echo "logs: $LOG.*"; exit 1; }
 exit 0
