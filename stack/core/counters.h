@@ -202,6 +202,7 @@
 	/* sockets */                                                                              \
 	X(steered_pkts)                                                                            \
 	X(steered_in)                                                                              \
+	X(tcp_segs_off_owner)                                                                      \
 	X(sockInboxIn)                                                                             \
 	X(sockInboxOut)                                                                            \
 	X(ipLoopback)

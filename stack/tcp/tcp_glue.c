@@ -454,6 +454,10 @@ glue_input(struct ph_lcore *lc, struct rte_mbuf *m, bool forwarded)
 	                (meta->flags & (PH_PKT_IP_BCAST | PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) != 0,
 	};
 	if (tcp_input_local(st, &seg)) {
+		/* Its connection lives here, not on the lcore RSS names (a
+		 * listener elsewhere made it, or no port could be owned). */
+		if (forwarded)
+			ph_mib(lc, PH_MIB_tcp_segs_off_owner);
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -7,14 +7,14 @@
 #  - polyhostd's HTTP service on three workers (four lcores: net_tap in
 #    DPDK 22.11 takes at most four queues), then on two (three lcores): 64 curl at once, every body intact by sha256; packets
 #    were steered (steered_pkts = steered_in > 0), several workers accepted
-#    connections, and no TCP segment had to be passed on after steering
-#    (sockInboxOut 0): each connection lived on one lcore;
+#    connections, and no segment found its connection on another lcore than
+#    its owner (tcp_segs_off_owner 0): each connection lived on one lcore;
 #  - fragmented UDP (6000-byte datagrams, five fragments each) from 16
 #    source ports to the echo service on both workers: every echo intact
 #    (fragments meet on the owner of the address pair, which reassembles and
 #    hands the datagram to the owner of its ports);
 #  - ph-perf clients on both workers, 16 connections to a Linux echo server
-#    (socat): every echo checked, no hand-off between lcores (RSS-aware
+#    (socat): every echo checked, every connection on its owner (RSS-aware
 #    source ports: the replies' owner is the lcore that connected);
 #  - SIGTERM each time, every mbuf back.
 # Usage: multicore.sh BUILD_DIR. Exit 0 pass, 1 fail, 77 skip.
@@ -80,10 +80,13 @@ http_round() {
 	check "$w workers: 64 parallel curl, $good of 64 bodies intact" [ "$good" -eq 64 ]
 	steered=$(counter steered_pkts)
 	steered_in=$(counter steered_in)
-	handoffs=$(counter sockInboxOut)
+	# A segment for a connection already gone (a late retransmission under
+	# this oversubscribed CPU) is passed on too, and answered with RST: what
+	# counts is that no connection lived off its owner.
+	handoffs=$(counter tcp_segs_off_owner)
 	check "$w workers: packets were steered to their owners ($steered out, $steered_in in)" \
 		test $((steered > 0 && steered == steered_in)) -eq 1
-	check "$w workers: no segment passed on after steering (sockInboxOut $handoffs)" \
+	check "$w workers: every connection lived on its owner (tcp_segs_off_owner $handoffs)" \
 		[ "$handoffs" -eq 0 ]
 	opens=
 	for i in $(seq 1 "$w"); do
@@ -134,7 +137,7 @@ check "ph-perf: 16 connections from two workers, every echo checked ($(perf_resu
 check "ph-perf: every mbuf back" mbufs_back "$LOG.perf"
 check "the connections were opened on both workers" \
 	[ "$(perf_report "$LOG.perf" tcpActiveOpens)" -eq 16 ]
-check "no reply needed a hand-off between lcores (sockInboxOut $(perf_report "$LOG.perf" sockInboxOut))" \
-	[ "$(perf_report "$LOG.perf" sockInboxOut)" -eq 0 ]
+check "every connection lived on the lcore its replies come to (tcp_segs_off_owner $(perf_report "$LOG.perf" tcp_segs_off_owner))" \
+	[ "$(perf_report "$LOG.perf" tcp_segs_off_owner)" -eq 0 ]
 
 [ "$FAILED" -eq 0 ] || exit 1

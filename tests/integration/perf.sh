@@ -312,12 +312,13 @@ memif_pair "memif rr 1/1 for 2 s" "" --test rr --seconds 2
 # sides, and connect() picks ports whose replies come home.
 memif_conf "$CONF_S" "$PREFIX-s" "0@0,1@1,2@1" server 198.18.2.1
 memif_conf "$CONF_C" "$PREFIX-c" "0@1,1@0,2@0" client 198.18.2.2
-# no_handoff: both ends steered segments and passed none on after that.
+# no_handoff: both ends steered segments, and each found its connection on
+# the lcore it was steered to.
 no_handoff() {
 	local f
 	for f in "$LOG.mc" "$LOG.ms"; do
 		[ "$(perf_report "$f" steered_pkts)" -gt 0 ] &&
-			[ "$(perf_report "$f" sockInboxOut)" -eq 0 ] || return 1
+			[ "$(perf_report "$f" tcp_segs_off_owner)" -eq 0 ] || return 1
 	done
 }
 memif_pair "memif, two workers a side: bulk 64M over 4 connections, every byte checked" "" \
