@@ -126,6 +126,7 @@ static struct rte_mbuf *
 ipv4_local(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
 {
 	bool steered = ph_pkt_meta(m)->flags & PH_PKT_STEERED;
+	struct ipv4_repr whole;
 	uint16_t owner;
 
 	if (ipv4_is_fragment(r)) {
@@ -142,7 +143,16 @@ ipv4_local(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
 		m = ipv4_reassemble(lc, m, r);
 		if (m == NULL)
 			return NULL;
-		/* ... and hands the whole datagram to the owner of its ports. */
+		/* ... and hands the whole datagram to the owner of its ports:
+		 * its header now says it is whole, and the NIC's hash was of
+		 * a fragment's address pair. */
+		if (ipv4_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+		               rte_pktmbuf_pkt_len(m), IPV4_CSUM_GOOD, &whole) != PH_DROP_NONE) {
+			ph_drop(lc, m, PH_DROP_IP_BAD_FRAG);
+			return NULL;
+		}
+		r = &whole;
+		m->ol_flags &= ~RTE_MBUF_F_RX_RSS_HASH;
 		ph_pkt_meta(m)->flags &= (uint8_t)~PH_PKT_STEERED;
 		steered = false;
 	}

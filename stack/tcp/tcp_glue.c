@@ -208,6 +208,10 @@ glue_flow_ours(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lpor
 
 	if (!lc->is_worker)
 		return -1;
+	/* To one of our own addresses: the answer loops on whichever lcore
+	 * holds the other end (a listener may be elsewhere): the slice. */
+	if (glue_local_addr(st, ctx, raddr) && h->n_lcores > 1)
+		return -1;
 	nh = ctx_route(h, ctx, raddr);
 	if (nh != NULL && lc->rxq >= ph_iface_port(h, ph_iface(h, nh->ifindex))->n_rxq)
 		return -1; /* it polls no queue there: replies never land here */

@@ -117,6 +117,12 @@ for i in $(seq 1 16); do
 done
 check "fragmented UDP echoed intact from 16 source ports ($good of 16)" [ "$good" -ge 15 ]
 check "fragments were reassembled (ipReasmOKs $(counter ipReasmOKs))" [ "$(counter ipReasmOKs)" -ge 15 ]
+u1=$("$BUILD/apps/phctl" -p "$PREFIX" -l 1 get udpInDatagrams)
+u2=$("$BUILD/apps/phctl" -p "$PREFIX" -l 2 get udpInDatagrams)
+# One address pair, so one lcore reassembles; 16 port pairs spread the whole
+# datagrams over both workers.
+check "reassembled datagrams went to the owners of their ports ($u1 + $u2)" \
+	test $((u1 > 0 && u2 > 0)) -eq 1
 check "polyhostd (two workers): clean shutdown, no mbuf lost" ns_stop
 mbufs_back "$LOG" || notok "mempool report"
 
