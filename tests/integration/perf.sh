@@ -14,7 +14,7 @@
 #  - stack to stack: two ph-perf processes over net_memif, one CPU each (the
 #    server listens first): bulk SIZE each way, four parallel connections,
 #    request/response; then two workers on each side: bulk and rr over four
-#    connections, steered on both sides with no hand-off;
+#    connections, every connection on its owner at both ends;
 #  - every ph-perf exits 0 with every mbuf back in its pool.
 # Usage: perf.sh BUILD_DIR. LONG=1 raises SIZE from 64 MiB to 1 GiB.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -312,22 +312,23 @@ memif_pair "memif rr 1/1 for 2 s" "" --test rr --seconds 2
 # sides, and connect() picks ports whose replies come home.
 memif_conf "$CONF_S" "$PREFIX-s" "0@0,1@1,2@1" server 198.18.2.1
 memif_conf "$CONF_C" "$PREFIX-c" "0@1,1@0,2@0" client 198.18.2.2
-# no_handoff: both ends steered segments, and each found its connection on
-# the lcore it was steered to.
+# no_handoff: every segment found its connection on its owner, at both ends.
+# (How many were steered depends on which queue each sender's lcore uses:
+# shown, not asserted; a few connections may all land home by chance.)
 no_handoff() {
 	local f
 	for f in "$LOG.mc" "$LOG.ms"; do
-		[ "$(perf_report "$f" steered_pkts)" -gt 0 ] &&
-			[ "$(perf_report "$f" tcp_segs_off_owner)" -eq 0 ] || return 1
+		[ "$(perf_report "$f" tcp_segs_off_owner)" -eq 0 ] || return 1
 	done
 }
 memif_pair "memif, two workers a side: bulk 64M over 4 connections, every byte checked" "" \
 	--bytes 64M --conns 4
-check "... steered on both sides, no hand-off (client $(perf_report "$LOG.mc" steered_pkts), server $(perf_report "$LOG.ms" steered_pkts))" \
+check "... every connection on its owner (steered: client $(perf_report "$LOG.mc" steered_pkts), server $(perf_report "$LOG.ms" steered_pkts))" \
 	no_handoff
 memif_pair "memif, two workers a side: rr 64/1024 x $RR_N over 4 connections" "" --test rr \
 	--req 64 --resp 1024 --conns 4 --transactions "$RR_N"
-check "... steered on both sides, no hand-off" no_handoff
+check "... every connection on its owner (steered: client $(perf_report "$LOG.mc" steered_pkts), server $(perf_report "$LOG.ms" steered_pkts))" \
+	no_handoff
 
 [ "$FAILED" -eq 0 ] || { echo "logs: $LOG.*"; exit 1; }
 exit 0
