@@ -89,6 +89,7 @@ struct ph_lcore {
 	 * lcore consumes); steer_out[i] is staged here for lcore i. */
 	struct rte_ring **steer_in;
 	struct flow_stage *steer_out;
+	unsigned n_steer_staged; /* in steer_out: flow_flush() has work */
 
 	/* Written by this lcore; read by the telemetry thread. */
 	struct ph_counters ctr __rte_cache_aligned;

@@ -23,6 +23,7 @@
 /* Packets in flight from one lcore to another. */
 #define FLOW_STEER_RING 1024
 
+struct ipv4_repr;
 struct ph_host;
 struct ph_lcore;
 struct ph_port;
@@ -36,6 +37,8 @@ flow_lcore_of_queue(uint16_t n_lcores, uint16_t n_workers, uint16_t q)
 	return (uint16_t)(q % n_workers + (n_lcores > 1 ? 1 : 0));
 }
 
+/* The owner of what hashes to HASH on port P. */
+uint16_t flow_owner_hash(const struct ph_host *h, const struct ph_port *p, uint32_t hash);
 /* The owner of the IPv4 TCP/UDP flow SRC:SPORT -> DST:DPORT arriving on P. */
 uint16_t flow_owner_l4(const struct ph_host *h, const struct ph_port *p, uint32_t src, uint32_t dst,
                        uint16_t sport, uint16_t dport);
@@ -43,11 +46,22 @@ uint16_t flow_owner_l4(const struct ph_host *h, const struct ph_port *p, uint32_
 uint16_t flow_owner_l3(const struct ph_host *h, const struct ph_port *p, uint32_t src,
                        uint32_t dst);
 
-/* Is LC the lcore the replies of a flow it opens (LADDR:LPORT to
- * RADDR:RPORT in context CTX) come back to? True when nothing can steer
- * them elsewhere (one worker, a port with one queue, no route). */
-bool flow_ours(const struct ph_lcore *lc, uint16_t ctx, uint32_t laddr, uint16_t lport,
-               uint32_t raddr, uint16_t rport);
+/* The lcore that owns M, a datagram for us with header R (validated): the
+ * owner of its flow on the port it came in by, for TCP, UDP and fragments;
+ * LC itself for anything else, for what this host sent itself, and when one
+ * worker owns everything. */
+uint16_t flow_owner_of(const struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r);
+
+/* How the replies of a flow LC opens toward RADDR in CTX find their lcore. */
+enum flow_reply {
+	FLOW_REPLY_ANY,     /* one worker owns every flow: any source port is LC's */
+	FLOW_REPLY_NEVER,   /* no source port brings them to LC: LC is no worker,
+	                     * polls no queue of the way in, or RADDR is ours (the
+	                     * answer loops on the lcore that holds the other end) */
+	FLOW_REPLY_BY_PORT, /* by *PORT's RSS: see flow_owner_l4() */
+};
+enum flow_reply flow_reply_way(const struct ph_lcore *lc, uint16_t ctx, uint32_t raddr,
+                               const struct ph_port **port);
 
 /* Hand M (data at its validated IPv4 header, meta filled) to lcore OWNER:
  * staged here, enqueued by flow_flush(), counted as steered_pkts. A full
@@ -61,7 +75,7 @@ unsigned flow_poll(struct ph_lcore *lc);
 
 /* Rings between every pair of worker lcores; 0 or -errno. */
 int flow_host_init(struct ph_host *h);
-/* Free the rings and any packet left in them or staged. */
+/* Free the rings; packets left in them or staged count as shutdown drops. */
 void flow_host_fini(struct ph_host *h);
 
 #endif

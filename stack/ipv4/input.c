@@ -5,7 +5,6 @@
  * headers are validated one by one, then the destinations are looked up in
  * the local-address table in one bulk call.
  */
-#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "core/host.h"
@@ -86,39 +85,6 @@ ipv4_deliver(struct ph_lcore *lc, struct rte_mbuf **pkts, const uint8_t *proto, 
 	}
 }
 
-/* The lcore that owns M (a TCP or UDP datagram, or a fragment of one, for
- * us): the RSS owner of its flow on the port it came in by. This lcore for
- * anything else, and when one worker owns everything. */
-static uint16_t
-ipv4_owner(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
-{
-	struct ph_host *h = lc->host;
-	const struct ph_pkt_meta *meta = ph_pkt_meta(m);
-	const struct ph_port *port;
-	uint8_t buf[4];
-	const uint8_t *ports;
-
-	if (h->n_workers < 2 || (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP) ||
-	    (meta->flags & (PH_PKT_LOOPED | PH_PKT_IP_BCAST)))
-		return lc->index;
-	port = ph_iface_port(h, ph_iface(h, meta->ifindex));
-	/* The NIC's own hash, when it hashed this kind of packet as the
-	 * software does (the same key and input): a table lookup, no hash. */
-	if (port->rss.hw && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) &&
-	    (port->rss.hf & (ipv4_is_fragment(r)       ? RTE_ETH_RSS_FRAG_IPV4
-	                     : r->proto == IPPROTO_TCP ? RTE_ETH_RSS_NONFRAG_IPV4_TCP
-	                                               : RTE_ETH_RSS_NONFRAG_IPV4_UDP)))
-		return flow_lcore_of_queue(h->n_lcores, h->n_workers,
-		                           ph_port_owner_of(port, m->hash.rss));
-	if (ipv4_is_fragment(r))
-		return flow_owner_l3(h, port, r->src, r->dst);
-	ports = rte_pktmbuf_read(m, r->hdr_len, sizeof(buf), buf);
-	if (ports == NULL)
-		return lc->index; /* truncated: the transport counts it */
-	return flow_owner_l4(h, port, r->src, r->dst, (uint16_t)(ports[0] << 8 | ports[1]),
-	                     (uint16_t)(ports[2] << 8 | ports[3]));
-}
-
 /* The rest of input for M, a datagram for us: on to its owner if that is
  * another lcore, else reassembly. Returns what goes to a transport here,
  * or NULL. */
@@ -136,7 +102,7 @@ ipv4_local(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
 		}
 		/* Every fragment of a datagram to the owner of its address
 		 * pair, which reassembles it ... */
-		if (!steered && (owner = ipv4_owner(lc, m, r)) != lc->index) {
+		if (!steered && (owner = flow_owner_of(lc, m, r)) != lc->index) {
 			flow_steer(lc, m, owner);
 			return NULL;
 		}
@@ -156,7 +122,7 @@ ipv4_local(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
 		ph_pkt_meta(m)->flags &= (uint8_t)~PH_PKT_STEERED;
 		steered = false;
 	}
-	if (!steered && (owner = ipv4_owner(lc, m, r)) != lc->index) {
+	if (!steered && (owner = flow_owner_of(lc, m, r)) != lc->index) {
 		flow_steer(lc, m, owner);
 		return NULL;
 	}

@@ -108,7 +108,7 @@ glue_emit(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_out *o)
 	        .ttl = o->ttl,
 	        .df = true,
 	        .l4_csum_off = 16,
-	        .tso_segsz = o->len > o->tso_segsz ? o->tso_segsz : 0,
+	        .tso_segsz = o->tso_segsz,
 	        .l4_len = (uint8_t)hlen,
 	};
 	uint8_t *p;
@@ -203,19 +203,17 @@ glue_flow_ours(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lpor
                uint16_t rport)
 {
 	struct ph_lcore *lc = st->arg;
-	struct ph_host *h = lc->host;
-	const struct ph_nexthop *nh;
+	const struct ph_port *p = NULL;
 
-	if (!lc->is_worker)
-		return -1;
-	/* To one of our own addresses: the answer loops on whichever lcore
-	 * holds the other end (a listener may be elsewhere): the slice. */
-	if (glue_local_addr(st, ctx, raddr) && h->n_lcores > 1)
-		return -1;
-	nh = ctx_route(h, ctx, raddr);
-	if (nh != NULL && lc->rxq >= ph_iface_port(h, ph_iface(h, nh->ifindex))->n_rxq)
-		return -1; /* it polls no queue there: replies never land here */
-	return flow_ours(lc, ctx, laddr, lport, raddr, rport) ? 1 : 0;
+	switch (flow_reply_way(lc, ctx, raddr, &p)) {
+	case FLOW_REPLY_ANY:
+		return 1;
+	case FLOW_REPLY_NEVER:
+		return -1; /* the lcore's slice, found through the inbox */
+	default:
+		/* Replies arrive with the peer as source (RSS hashes them so). */
+		return flow_owner_l4(lc->host, p, raddr, laddr, rport, lport) == lc->index;
+	}
 }
 
 static const struct tcp_ops glue_ops = {
@@ -260,18 +258,27 @@ tcp_host_fini(struct ph_host *h)
  * ports whose replies RSS (or steering) sends to it. With one lcore it
  * has the whole range.
  */
+/* The first ephemeral port and how many ports each lcore's slice has. */
+static uint32_t
+eph_slices(const struct ph_host *h, uint32_t *per)
+{
+	uint32_t l = h->conf->host.ephemeral_lo, n = h->conf->host.ephemeral_hi - l + 1;
+
+	*per = (h->n_lcores > 1 ? n / 4 : n) / h->n_lcores;
+	return l;
+}
+
 static void
 eph_ranges(const struct ph_host *h, uint16_t index, uint16_t *lo, uint16_t *hi, uint16_t *rss_lo,
            uint16_t *rss_hi)
 {
-	uint32_t l = h->conf->host.ephemeral_lo, n = h->conf->host.ephemeral_hi - l + 1;
-	uint32_t sliced = h->n_lcores > 1 ? n / 4 : n, per = sliced / h->n_lcores;
+	uint32_t per, l = eph_slices(h, &per);
 
 	*lo = (uint16_t)(l + per * index);
 	*hi = (uint16_t)(l + per * (index + 1u) - 1);
 	*rss_lo = *rss_hi = 0;
 	if (h->n_lcores > 1 && h->lcores[index]->is_worker) {
-		*rss_lo = (uint16_t)(l + sliced);
+		*rss_lo = (uint16_t)(l + per * h->n_lcores);
 		*rss_hi = h->conf->host.ephemeral_hi;
 	}
 }
@@ -280,8 +287,7 @@ eph_ranges(const struct ph_host *h, uint16_t index, uint16_t *lo, uint16_t *hi, 
 static int
 eph_slice_of(const struct ph_host *h, uint16_t port)
 {
-	uint32_t l = h->conf->host.ephemeral_lo, n = h->conf->host.ephemeral_hi - l + 1;
-	uint32_t sliced = h->n_lcores > 1 ? n / 4 : n, per = sliced / h->n_lcores;
+	uint32_t per, l = eph_slices(h, &per);
 
 	if (port < l || port >= l + per * h->n_lcores)
 		return -1;

@@ -163,19 +163,28 @@ rtt_sample(struct tcp_conn *c, uint32_t rtt)
 	c->backoff = 0;
 }
 
+/* The RTT a timestamp echo in O gives (RFC 7323 4.1), in *RTT; false
+ * without one, or when it names no time we could have sent at. */
+static bool
+ts_rtt(const struct tcp_conn *c, const struct tcp_opts *o, uint32_t *rtt)
+{
+	if (!(c->flags & TF_TS_OK) || !o->ts_ok || o->tsecr == 0)
+		return false;
+	*rtt = (uint32_t)c->st->now - (o->tsecr - c->ts_offset);
+	return *rtt < 3600 * 1000;
+}
+
 /* The ACK completing a passive open (options O): its RTT sample. */
 static void
 handshake_rtt(struct tcp_conn *c, const struct tcp_opts *o)
 {
-	uint32_t now = (uint32_t)c->st->now;
+	uint32_t rtt;
 
 	if (c->flags & TF_COOKIE)
 		return;
-	if ((c->flags & TF_TS_OK) && o->ts_ok && o->tsecr != 0 &&
-	    now - (o->tsecr - c->ts_offset) < 3600 * 1000)
-		/* The echo names the SYN-ACK it answers, retransmitted or not
-		 * (RFC 7323 4.1). */
-		rtt_sample(c, now - (o->tsecr - c->ts_offset));
+	if (ts_rtt(c, o, &rtt))
+		/* The echo names the SYN-ACK it answers, retransmitted or not. */
+		rtt_sample(c, rtt);
 	else if (c->rexmits == 0 && !(c->flags & TF_TS_OK))
 		rtt_sample(c, (uint32_t)(c->st->now - c->rtt_start));
 	else if (c->rexmits > 0 && c->srtt == 0 && c->rto < 3000)
@@ -653,11 +662,10 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, const struct tcp_opts *
 		acked = ack - c->snd_una;
 		flight = c->snd_max - c->snd_una;
 		/* RTT: timestamps echo (RFC 7323 4.1), else Karn's timed segment. */
-		if ((c->flags & TF_TS_OK) && o->ts_ok && o->tsecr != 0) {
-			uint32_t sent = o->tsecr - c->ts_offset;
-			uint32_t rtt = (uint32_t)st->now - sent;
+		uint32_t rtt;
 
-			if (rtt < 3600 * 1000 &&
+		if ((c->flags & TF_TS_OK) && o->ts_ok && o->tsecr != 0) {
+			if (ts_rtt(c, o, &rtt) &&
 			    !(c->backoff > 0 && c->rexmits > 0 && seq_lt(c->recover, c->snd_una)))
 				rtt_sample(c, rtt);
 		} else if ((c->flags & TF_RTT_TIMING) && seq_gt(ack, c->rtt_seq)) {

@@ -553,6 +553,38 @@ port_free(struct tcp_conn *c, uint16_t port, uint32_t raddr, uint16_t rport)
  * lcores: about one in N ports with N workers, so N tries on average. When
  * none is left there (or none can be ours), the stack's own slice.
  */
+/* A free port of [LO, HI] for C toward RADDR:RPORT, scanning from START;
+ * with OWNED, only one whose replies come to this stack. -1 if none; *NEXT
+ * (RFC 6056's shared counter) moves past what was scanned. */
+static int
+scan_ports(struct tcp_conn *c, uint16_t lo, uint16_t hi, uint32_t start, uint16_t *next,
+           uint32_t raddr, uint16_t rport, bool owned)
+{
+	struct tcp_stack *st = c->st;
+	uint32_t n = (uint32_t)hi - lo + 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(lo + (start + *next + i) % n);
+
+		if (owned && st->ops->flow_ours(st, c->ctx, c->laddr, port, raddr, rport) != 1)
+			continue;
+		if (!port_free(c, port, raddr, rport))
+			continue;
+		*next = (uint16_t)(*next + i + 1);
+		return port;
+	}
+	return -1;
+}
+
+/*
+ * An ephemeral port for C (toward RADDR:RPORT when it connects). RFC 6056
+ * 3.3.4 (algorithm 4): a keyed offset per destination plus a perturbed,
+ * shared counter, so ports are hard to guess and rarely reused soon. A
+ * connect first looks in the shared rss range for a port whose replies the
+ * NIC (or steering) brings to this stack, so the connection never crosses
+ * lcores: about one in N ports with N workers, so N tries on average. When
+ * none is left there (or none can be ours), the stack's own slice.
+ */
 static int
 pick_port(struct tcp_conn *c, uint32_t raddr, uint16_t rport)
 {
@@ -560,32 +592,14 @@ pick_port(struct tcp_conn *c, uint32_t raddr, uint16_t rport)
 	uint32_t key[3] = {c->laddr, raddr, (uint32_t)rport << 16 | c->ctx};
 	uint32_t offset = (uint32_t)tcp_siphash(st->secret, key, sizeof(key));
 	uint16_t *next = &st->eph_table[(offset >> 16) & 255];
+	int port = -1;
 
 	if (raddr != 0 && st->rss_lo != 0 && st->ops->flow_ours != NULL &&
-	    st->ops->flow_ours(st, c->ctx, c->laddr, st->rss_lo, raddr, rport) >= 0) {
-		uint32_t n = (uint32_t)st->rss_hi - st->rss_lo + 1;
-
-		for (uint32_t i = 0; i < n; i++) {
-			uint16_t port = (uint16_t)(st->rss_lo + (offset + *next + i) % n);
-
-			if (st->ops->flow_ours(st, c->ctx, c->laddr, port, raddr, rport) != 1 ||
-			    !port_free(c, port, raddr, rport))
-				continue;
-			*next = (uint16_t)(*next + i + 1);
-			return port;
-		}
-	}
-	uint32_t n = (uint32_t)st->eph_hi - st->eph_lo + 1;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uint16_t port = (uint16_t)(st->eph_lo + (offset + *next + i) % n);
-
-		if (!port_free(c, port, raddr, rport))
-			continue;
-		*next = (uint16_t)(*next + i + 1);
-		return port;
-	}
-	return -EADDRNOTAVAIL;
+	    st->ops->flow_ours(st, c->ctx, c->laddr, st->rss_lo, raddr, rport) >= 0)
+		port = scan_ports(c, st->rss_lo, st->rss_hi, offset, next, raddr, rport, true);
+	if (port < 0)
+		port = scan_ports(c, st->eph_lo, st->eph_hi, offset, next, raddr, rport, false);
+	return port < 0 ? -EADDRNOTAVAIL : port;
 }
 
 int

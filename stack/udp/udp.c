@@ -252,12 +252,14 @@ udp_pick_port(struct ph_host *h, const struct ph_sock *s, uint32_t src, uint32_t
 	uint32_t n = (uint32_t)c->ephemeral_hi - c->ephemeral_lo + 1;
 	uint32_t start = arc4random_uniform(n);
 	const struct ph_lcore *owner = s->owner < h->n_lcores ? h->lcores[s->owner] : NULL;
+	const struct ph_port *p = NULL;
 
-	if (raddr != 0 && owner != NULL && owner->is_worker && h->n_workers > 1) {
+	if (raddr != 0 && owner != NULL &&
+	    flow_reply_way(owner, s->ctx, raddr, &p) == FLOW_REPLY_BY_PORT) {
 		for (uint32_t i = 0; i < n; i++) {
 			uint16_t port = (uint16_t)(c->ephemeral_lo + (start + i) % n);
 
-			if (flow_ours(owner, s->ctx, src, port, raddr, rport) &&
+			if (flow_owner_l4(h, p, raddr, src, rport, port) == owner->index &&
 			    udp_port_unused(h, s, port))
 				return port;
 		}

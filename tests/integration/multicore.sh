@@ -141,7 +141,7 @@ PID=
 check "ph-perf: 16 connections from two workers, every echo checked ($(perf_result "$LOG.perf"))" \
 	[ "$rc" -eq 0 ]
 check "ph-perf: every mbuf back" mbufs_back "$LOG.perf"
-check "the connections were opened on both workers" \
+check "16 connections opened (tcpActiveOpens $(perf_report "$LOG.perf" tcpActiveOpens))" \
 	[ "$(perf_report "$LOG.perf" tcpActiveOpens)" -eq 16 ]
 check "every connection lived on the lcore its replies come to (tcp_segs_off_owner $(perf_report "$LOG.perf" tcp_segs_off_owner))" \
 	[ "$(perf_report "$LOG.perf" tcp_segs_off_owner)" -eq 0 ]

@@ -639,6 +639,34 @@ newreno_spurious_rto_undone_by_eifel(void **state)
 	th_flush(t);
 }
 
+/* Ten segments out, the ACK of eight, then the loss probe: segment 10
+ * again (nothing new to send). Returns cwnd before the probe. */
+static uint32_t
+probe_last_segment(struct th *t)
+{
+	uint32_t cwnd;
+
+	t->st.cfg.rack_tlp = true;
+	established(t);
+	write_segs(t, 10);
+	th_flush(t);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 9), NULL, 0);
+	cwnd = t->c->cwnd;
+	th_advance(t, t->c->rto - 1);
+	expect_data(t, 10); /* the probe */
+	th_expect_none(t);
+	return cwnd;
+}
+
+/* New data after a probe episode, and its ACK. */
+static void
+send_one_more(struct th *t)
+{
+	write_segs(t, 1);
+	expect_data(t, 11);
+	th_send(t, TCP_ACK, R(t, 1), seg(t, 12), NULL, 0);
+}
+
 /* The tail is lost and the probe (the last segment again) repairs it: the
  * ACK of the data after it, with no D-SACK of the probe on the way, shows
  * the loss, and cwnd is cut as for fast recovery (RFC 8985 7.4.2). */
@@ -646,22 +674,11 @@ static void
 loss_repaired_by_probe_cuts_cwnd(void **state)
 {
 	struct th *t = *state;
-	uint32_t cwnd;
+	uint32_t cwnd = probe_last_segment(t); /* 9 was late, 10 lost */
 
-	t->st.cfg.rack_tlp = true;
-	established(t);
-	write_segs(t, 10);
-	th_flush(t);
-	th_send(t, TCP_ACK, R(t, 1), seg(t, 9), NULL, 0); /* 9 is late, 10 lost */
-	cwnd = t->c->cwnd;
-	th_advance(t, t->c->rto - 1);
-	expect_data(t, 10); /* the probe */
-	th_expect_none(t);
 	th_send(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0);
 	assert_int_equal(t->c->cwnd, cwnd); /* not yet: a D-SACK may follow */
-	write_segs(t, 1);
-	expect_data(t, 11);
-	th_send(t, TCP_ACK, R(t, 1), seg(t, 12), NULL, 0);
+	send_one_more(t);
 	assert_int_equal(th_mib(t, PH_MIB_tcp_tlp_recoveries), 1);
 	/* NewReno: max(FlightSize / 2, 2 SMSS), one segment being out. */
 	assert_int_equal(t->c->ssthresh, 2 * mss(t));
@@ -679,19 +696,11 @@ needless_probe_dsacked_no_cut(void **state)
 	const unsigned d[1][2] = {{10, 10}};
 	uint32_t cwnd;
 
-	t->st.cfg.rack_tlp = true;
-	established(t);
-	write_segs(t, 10);
-	th_flush(t);
-	th_send(t, TCP_ACK, R(t, 1), seg(t, 9), NULL, 0);
-	th_advance(t, t->c->rto - 1);
-	expect_data(t, 10);
+	probe_last_segment(t);
 	th_send(t, TCP_ACK, R(t, 1), seg(t, 11), NULL, 0); /* the originals */
 	sack_ack(t, seg(t, 11), 1, d);                     /* the probe, a duplicate */
 	cwnd = t->c->cwnd;
-	write_segs(t, 1);
-	expect_data(t, 11);
-	th_send(t, TCP_ACK, R(t, 1), seg(t, 12), NULL, 0);
+	send_one_more(t);
 	assert_int_equal(th_mib(t, PH_MIB_tcp_tlp_recoveries), 0);
 	assert_true(t->c->cwnd >= cwnd);
 	assert_int_equal(t->c->ssthresh, UINT32_MAX);
