@@ -22,6 +22,7 @@
 #include "host/host.h"
 #include "polyhost/polyhost.h"
 #include "sock/sock.h"
+#include "tcp/tcp_share.h"
 
 /* --fault options one ph_init() takes. */
 #define API_MAX_FAULTS 64
@@ -68,8 +69,15 @@ api_sock(int fd, struct ph_lcore **lcp)
 		return NULL;
 	}
 	if (sock_fd_owner(fd) != lc->index) {
-		errno = sock_fd_owner(fd) < api_host->n_lcores ? EPERM : EBADF;
-		return NULL;
+		if (sock_fd_owner(fd) >= api_host->n_lcores) {
+			errno = EBADF;
+			return NULL;
+		}
+		/* A host-wide listener: this worker's own accept queue. */
+		if ((s = tcp_share_find(lc, fd)) == NULL)
+			return NULL;
+		*lcp = lc;
+		return s;
 	}
 	s = sock_get(lc, fd);
 	if (s == NULL) {
@@ -89,14 +97,17 @@ api_ctx(void)
 int
 api_wait(struct ph_lcore *lc, struct ph_sock *s, int (*ready)(const struct ph_sock *s))
 {
+	lc->wait_sock = s;
 	while (!ready(s)) {
 		if (ph_stopping()) {
+			lc->wait_sock = NULL;
 			errno = EINTR;
 			return -1;
 		}
 		if (ph_lcore_poll(lc) == 0 && !ready(s))
 			ph_lcore_idle(lc);
 	}
+	lc->wait_sock = NULL;
 	return 0;
 }
 

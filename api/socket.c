@@ -18,6 +18,7 @@
 #include "core/pkt.h"
 #include "polyhost/polyhost.h"
 #include "sock/sock.h"
+#include "tcp/tcp_share.h"
 #include "udp/udp.h"
 #include "wire/ipv4.h"
 
@@ -568,8 +569,13 @@ ph_ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if (arg == NULL)
 		API_FAIL(EFAULT);
-	if (s->kind == SOCK_KIND_TCP)
-		return api_tcp_ioctl(s, request, arg);
+	if (s->kind == SOCK_KIND_TCP) {
+		int rc = api_tcp_ioctl(s, request, arg);
+
+		if (rc == 0 && request == FIONBIO && s->share == SOCK_SHARE_OWNER)
+			tcp_share_listen(lc, s); /* its queues on other workers follow */
+		return rc;
+	}
 	switch (request) {
 	case FIONREAD:
 		/* Linux's answer for UDP: the size of the next datagram. */
@@ -602,6 +608,8 @@ ph_fcntl(int fd, int cmd, ...)
 		arg = va_arg(ap, int);
 		va_end(ap);
 		s->nonblock = (arg & O_NONBLOCK) != 0;
+		if (s->share == SOCK_SHARE_OWNER)
+			tcp_share_listen(lc, s); /* its queues on other workers follow */
 		return 0;
 	default:
 		API_FAIL(EINVAL);

@@ -19,6 +19,7 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_glue.h"
+#include "tcp/tcp_share.h"
 #include "wire/ipv4.h"
 
 #define API_FAIL(err)                                                                              \
@@ -117,13 +118,14 @@ ph_listen(int fd, int backlog)
 		return -1;
 	if ((rc = tcp_listen(s->tcp, backlog)) != 0)
 		API_FAIL(-rc);
+	tcp_share_listen(lc, s);
 	return 0;
 }
 
 static int
 acceptable(const struct ph_sock *s)
 {
-	return (tcp_poll(s->tcp) & EPOLLIN) != 0;
+	return s->share_ended || (tcp_poll(s->tcp) & EPOLLIN) != 0;
 }
 
 int
@@ -149,7 +151,7 @@ ph_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		} else if (api_wait(lc, s, acceptable) != 0) {
 			return -1;
 		}
-		if (s->tcp->state != TCPS_LISTEN)
+		if (s->share_ended || s->tcp->state != TCPS_LISTEN)
 			API_FAIL(EINVAL);
 	}
 	ns = sock_alloc(lc, SOCK_KIND_TCP);
@@ -366,9 +368,9 @@ buf_size(int v)
 	return RTE_MAX(u, TCP_API_BUF_MIN);
 }
 
-int
-api_tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, const void *val,
-                   socklen_t len)
+static int
+tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, const void *val,
+               socklen_t len)
 {
 	struct tcp_conn *c = s->tcp;
 	int v;
@@ -484,6 +486,18 @@ api_tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, 
 		return 0;
 	}
 	API_FAIL(ENOPROTOOPT);
+}
+
+int
+api_tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, const void *val,
+                   socklen_t len)
+{
+	int rc = tcp_setsockopt(lc, s, level, name, val, len);
+
+	/* A host-wide listener's queues on the other workers follow. */
+	if (rc == 0 && s->share == SOCK_SHARE_OWNER)
+		tcp_share_listen(lc, s);
+	return rc;
 }
 
 int
@@ -606,6 +620,7 @@ api_tcp_shutdown(struct ph_lcore *lc, struct ph_sock *s, int how)
 void
 api_tcp_close(struct ph_lcore *lc, struct ph_sock *s)
 {
+	tcp_share_close(lc, s);
 	tcp_glue_now(lc);
 	tcp_close(s->tcp);
 	s->tcp = NULL;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Echo/discard worker (see echo_service.h), an application on the public
- * API: one socket per listen address on every worker lcore, bound with
- * SO_REUSEPORT so that each lcore serves the flows it receives, all watched
- * by one epoll instance together with the TCP connections the lcore accepted.
+ * API: on every worker lcore, a UDP socket per listen address bound with
+ * SO_REUSEPORT and the worker's accept queue of each host-wide TCP
+ * listener (svc_listen()), so that each lcore serves the flows it owns, all
+ * watched by one epoll instance together with the TCP connections the lcore accepted.
  *
  * UDP answers each datagram where it came from. TCP echoes a byte stream:
  * what cannot be sent at once stays in the connection's buffer and the

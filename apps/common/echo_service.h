@@ -32,8 +32,8 @@ struct echo_config {
 
 /*
  * For svc_run(), with a struct echo_config as the cfg: on the calling worker
- * lcore, one socket per listen address (SO_REUSEPORT, in the address's
- * context), TCP ones listening. No timers.
+ * lcore, one socket per listen address as svc_listen() makes it (in the
+ * address's context). No timers.
  */
 extern const struct svc_ops echo_ops;
 

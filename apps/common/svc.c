@@ -7,6 +7,7 @@
  * that accepted it, so nothing here takes a lock.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,16 +113,24 @@ svc_run(const char *who, struct svc_service *svcs, unsigned n)
 
 /* ---- sockets ---- */
 
-int
-svc_listen(int ep, struct svc_handler *h, int type, uint32_t ip, uint16_t port, int ctx, int rcvbuf,
+/* The TCP listeners of this process, one per address for the whole host:
+ * the first worker to start a service's address creates it, the others
+ * watch the same descriptor, which on their lcore names their own accept
+ * queue (<polyhost/socket.h>). Taken only at start-up. */
+#define SVC_SHARED_MAX 64
+static pthread_mutex_t svc_shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct svc_shared {
+	uint32_t ip;
+	uint16_t port;
+	int ctx, fd;
+} svc_shared[SVC_SHARED_MAX];
+static unsigned svc_n_shared;
+
+/* A new socket of TYPE for IP:PORT in CTX; REUSEPORT: one per lcore. */
+static int
+svc_socket(int type, const struct sockaddr_in *sin, int ctx, int rcvbuf, bool reuseport,
            const char **what)
 {
-	struct sockaddr_in sin = {
-	        .sin_family = AF_INET,
-	        .sin_port = htons(port),
-	        .sin_addr.s_addr = htonl(ip),
-	};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
 	bool tcp = type == SOCK_STREAM;
 	int one = 1, fd, e;
 
@@ -132,20 +141,17 @@ svc_listen(int ep, struct svc_handler *h, int type, uint32_t ip, uint16_t port, 
 	}
 	*what = "setsockopt";
 	if (ph_setsockopt(fd, PH_SOL_POLYHOST, PH_SO_CONTEXT, &ctx, sizeof(ctx)) < 0 ||
-	    ph_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    (reuseport && ph_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
 	    /* TCP: a restart binds while old connections are in TIME-WAIT. */
 	    (tcp && ph_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
 	    (!tcp && ph_setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0) ||
 	    (rcvbuf > 0 && ph_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0))
 		goto fail;
 	*what = "bind";
-	if (ph_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+	if (ph_bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
 		goto fail;
 	*what = "listen";
 	if (tcp && ph_listen(fd, SVC_BACKLOG) < 0)
-		goto fail;
-	*what = "epoll_ctl";
-	if (ph_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 		goto fail;
 	return fd;
 fail:
@@ -153,6 +159,60 @@ fail:
 	ph_close(fd);
 	errno = e;
 	return -1;
+}
+
+/* The host's listener for IP:PORT in CTX, created on the first call. */
+static int
+svc_shared_listener(const struct sockaddr_in *sin, int ctx, int rcvbuf, const char **what)
+{
+	uint32_t ip = sin->sin_addr.s_addr;
+	uint16_t port = sin->sin_port;
+	int fd = -1;
+
+	pthread_mutex_lock(&svc_shared_mu);
+	for (unsigned i = 0; i < svc_n_shared && fd < 0; i++)
+		if (svc_shared[i].ip == ip && svc_shared[i].port == port &&
+		    svc_shared[i].ctx == ctx)
+			fd = svc_shared[i].fd;
+	if (fd < 0 && svc_n_shared < SVC_SHARED_MAX) {
+		fd = svc_socket(SOCK_STREAM, sin, ctx, rcvbuf, false, what);
+		if (fd >= 0)
+			svc_shared[svc_n_shared++] = (struct svc_shared){ip, port, ctx, fd};
+	}
+	pthread_mutex_unlock(&svc_shared_mu);
+	return fd;
+}
+
+int
+svc_listen(int ep, struct svc_handler *h, int type, uint32_t ip, uint16_t port, int ctx, int rcvbuf,
+           const char **what)
+{
+	struct sockaddr_in sin = {
+	        .sin_family = AF_INET,
+	        .sin_port = htons(port),
+	        .sin_addr.s_addr = htonl(ip),
+	};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+	int fd = -1, e;
+
+	if (type == SOCK_STREAM && (fd = svc_shared_listener(&sin, ctx, rcvbuf, what)) >= 0) {
+		*what = "epoll_ctl";
+		if (ph_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+			return fd;
+		/* No queue of its own here (the host ran out of host-wide
+		 * listeners): one for this lcore, as UDP has. */
+	}
+	fd = svc_socket(type, &sin, ctx, rcvbuf, true, what);
+	if (fd < 0)
+		return -1;
+	*what = "epoll_ctl";
+	if (ph_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		e = errno;
+		ph_close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 /* ---- accepted TCP connections ---- */

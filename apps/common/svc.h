@@ -73,9 +73,12 @@ int svc_run(const char *who, struct svc_service *svcs, unsigned n);
 /*
  * A socket of TYPE (SOCK_DGRAM, or SOCK_STREAM: listening) bound to IP:PORT
  * (host order; IP 0 for any address of the context) in routing context CTX,
- * with SO_REUSEPORT so that every worker lcore has one, and watched for
- * EPOLLIN in EP with handler H. RCVBUF: SO_RCVBUF, 0 for the default. The
- * descriptor, or -1 with errno set and *WHAT the call that failed.
+ * watched for EPOLLIN in EP with handler H. RCVBUF: SO_RCVBUF, 0 for the
+ * default. TCP: one listener for the whole host, made by the first worker
+ * that asks; on every worker its descriptor names that worker's own accept
+ * queue, holding the connections whose flows the worker owns. UDP: a socket
+ * per worker with SO_REUSEPORT. The descriptor, or -1 with errno set and
+ * *WHAT the call that failed.
  */
 int svc_listen(int ep, struct svc_handler *h, int type, uint32_t ip, uint16_t port, int ctx,
                int rcvbuf, const char **what);

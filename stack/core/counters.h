@@ -203,6 +203,8 @@
 	X(steered_pkts)                                                                            \
 	X(steered_in)                                                                              \
 	X(tcp_segs_off_owner)                                                                      \
+	X(tcp_share_full)                                                                          \
+	X(tcp_share_refused)                                                                       \
 	X(sockInboxIn)                                                                             \
 	X(sockInboxOut)                                                                            \
 	X(ipLoopback)

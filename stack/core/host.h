@@ -33,6 +33,7 @@ typedef void (*ph_input_fn)(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_
 typedef void (*ph_icmp_err_fn)(struct ph_lcore *lead, struct rte_mbuf *m, uint16_t quote);
 struct udp_host;
 struct rte_rcu_qsbr_dq;
+struct tcp_share;
 struct ph_host {
 	const struct ph_conf *conf;
 
@@ -71,6 +72,10 @@ struct ph_host {
 	 * sets and clears its own bit (atomically); any lcore reads them to
 	 * pass a segment it has no socket for to one that listens. */
 	uint64_t *tcp_listen_lcores;
+	/* Host-wide listeners (tcp/tcp_share.h), and the epoch that moves
+	 * whenever one starts, changes or ends: every lcore reads it per poll. */
+	struct tcp_share *tcp_share;
+	uint32_t tcp_share_epoch __rte_cache_aligned;
 
 	/* Requests for the lead core from other threads (telemetry): MP/SC. */
 	struct rte_ring *lead_mbox;

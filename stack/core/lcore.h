@@ -31,6 +31,7 @@ struct rte_ring;
 struct rte_mbuf;
 struct rte_eth_dev_tx_buffer;
 struct tcp_stack;
+struct tcp_share_lcore;
 
 /* Packets staged for one other lcore (flow/flow.h). */
 struct flow_stage {
@@ -79,6 +80,13 @@ struct ph_lcore {
 
 	/* The sockets and epoll instances this lcore owns. */
 	struct sock_table socks;
+	/* The socket a blocking call waits on (api_wait), or NULL: it must not
+	 * be freed under the caller's feet by the poll that call runs. */
+	struct ph_sock *wait_sock;
+	/* This worker's accept queues of host-wide listeners (tcp/tcp_share.h)
+	 * and the registry epoch it last synced with. */
+	struct tcp_share_lcore *tcp_share;
+	uint32_t tcp_share_seen;
 	/* Datagrams and errors for those sockets from other lcores: multi-producer,
 	 * single-consumer (this lcore). */
 	struct rte_ring *inbox;

@@ -34,6 +34,7 @@
 #include "ipv4/ipv4.h"
 #include "sock/sock.h"
 #include "tcp/tcp_glue.h"
+#include "tcp/tcp_share.h"
 #include "udp/udp.h"
 
 #define POOL_CACHE     256
@@ -403,6 +404,10 @@ ph_lcore_poll(struct ph_lcore *lc)
 
 	lc->now_tsc = rte_rdtsc();
 	lc->now_ms = (lc->now_tsc - h->start_tsc) / (h->tsc_hz / 1000);
+	/* Before RX: a host-wide listener has its queue here before the first
+	 * SYN this lcore could take for it. */
+	if (unlikely(__atomic_load_n(&h->tcp_share_epoch, __ATOMIC_ACQUIRE) != lc->tcp_share_seen))
+		tcp_share_sync(lc);
 	if (lc->is_worker) {
 		for (uint16_t p = 0; p < h->n_ports; p++) {
 			struct ph_port *port = &h->ports[p];

@@ -30,6 +30,12 @@ struct tcp_conn;
 #define SOCK_FD_SHIFT 16
 #define SOCK_FD_SLOTS (1u << SOCK_FD_SHIFT)
 
+enum sock_share {
+	SOCK_SHARE_NONE = 0,
+	SOCK_SHARE_OWNER,
+	SOCK_SHARE_REPLICA,
+};
+
 enum sock_kind {
 	SOCK_KIND_FREE = 0,
 	SOCK_KIND_UDP,
@@ -75,7 +81,13 @@ struct ph_sock {
 	uint32_t rcvbuf, sndbuf; /* bytes, as getsockopt reports them */
 	struct udp_bind *bind;   /* the host-wide binding it is a member of */
 	struct tcp_conn *tcp;    /* SOCK_KIND_TCP: its connection (or listener) */
-	struct linger linger;    /* SO_LINGER as set */
+	/* A host-wide listener (tcp/tcp_share.h): SOCK_SHARE_OWNER on the lcore
+	 * that created it, SOCK_SHARE_REPLICA for a worker's accept queue;
+	 * share_idx is its registry slot. share_ended: the owner closed it. */
+	uint8_t share;
+	bool share_ended;
+	uint16_t share_idx;
+	struct linger linger; /* SO_LINGER as set */
 
 	/* Receive queue: datagrams with data at the payload, headers before it. */
 	struct rte_mbuf **rxq;

@@ -512,6 +512,23 @@ unsigned tcp_timers_run(struct tcp_stack *st);
 struct tcp_conn *tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user);
 int tcp_bind(struct tcp_conn *c, uint32_t addr, uint16_t port);
 int tcp_listen(struct tcp_conn *c, int backlog);
+
+/* What a connection takes from its listener: the socket options that shape
+ * it (buffers, Nagle and cork, keep-alive, linger, MSS, timeouts, TOS/TTL,
+ * congestion control). A host-wide listener hands them to its per-worker
+ * accept queues the same way. */
+struct tcp_conn_opts {
+	uint32_t flags; /* of TCP_OPTS_FLAGS */
+	uint32_t sndbuf, rcvbuf;
+	uint16_t adv_mss; /* with TF_USER_MSS */
+	uint8_t tos, ttl;
+	uint32_t keepidle_ms, keepintvl_ms, keepcnt;
+	uint32_t user_timeout_ms;
+	const struct tcp_cc_ops *cc;
+};
+#define TCP_OPTS_FLAGS (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_CORK | TF_USER_MSS)
+void tcp_opts_get(const struct tcp_conn *c, struct tcp_conn_opts *o);
+void tcp_opts_set(struct tcp_conn *c, const struct tcp_conn_opts *o);
 /* Start an active open; -EINPROGRESS is the normal answer. */
 int tcp_connect(struct tcp_conn *c, uint32_t addr, uint16_t port);
 /* The next established child, detached from C's accept queue, or NULL. */

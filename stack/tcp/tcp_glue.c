@@ -28,6 +28,7 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_glue.h"
+#include "tcp/tcp_share.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
@@ -234,12 +235,15 @@ tcp_host_init(struct ph_host *h)
 	if (h->n_lcores > 64 || (uint32_t)c->ephemeral_hi - c->ephemeral_lo + 1 < 4u * h->n_lcores)
 		return -ERANGE;
 	h->tcp_listen_lcores = rte_zmalloc("ph_tcp_listen", 65536 * sizeof(uint64_t), 0);
-	return h->tcp_listen_lcores == NULL ? -ENOMEM : 0;
+	if (h->tcp_listen_lcores == NULL)
+		return -ENOMEM;
+	return tcp_share_host_init(h);
 }
 
 void
 tcp_host_fini(struct ph_host *h)
 {
+	tcp_share_host_fini(h);
 	rte_free(h->tcp_listen_lcores);
 	h->tcp_listen_lcores = NULL;
 }
@@ -362,7 +366,7 @@ tcp_lcore_init(struct ph_lcore *lc)
 
 	lc->tcp = rte_zmalloc_socket("ph_tcp", sizeof(*lc->tcp), RTE_CACHE_LINE_SIZE, numa);
 	lc->tcp_scratch = rte_malloc_socket("ph_tcp_scratch", 65536, 0, numa);
-	if (lc->tcp == NULL || lc->tcp_scratch == NULL)
+	if (lc->tcp == NULL || lc->tcp_scratch == NULL || tcp_share_lcore_init(lc) != 0)
 		return -ENOMEM;
 	uint16_t lo, hi, rss_lo, rss_hi;
 
@@ -387,6 +391,7 @@ tcp_lcore_fini(struct ph_lcore *lc)
 	}
 	rte_free(lc->tcp_scratch);
 	lc->tcp_scratch = NULL;
+	tcp_share_lcore_fini(lc);
 }
 
 static enum ph_drop

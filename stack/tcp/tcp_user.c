@@ -463,12 +463,47 @@ conn_prepare(struct tcp_conn *c, const struct tcp_path *path)
 	return 0;
 }
 
+void
+tcp_opts_get(const struct tcp_conn *c, struct tcp_conn_opts *o)
+{
+	*o = (struct tcp_conn_opts){
+	        .flags = c->flags & TCP_OPTS_FLAGS,
+	        .sndbuf = c->sndbuf,
+	        .rcvbuf = c->rcvbuf,
+	        .adv_mss = c->adv_mss,
+	        .tos = c->tos,
+	        .ttl = c->ttl,
+	        .keepidle_ms = c->keepidle_ms,
+	        .keepintvl_ms = c->keepintvl_ms,
+	        .keepcnt = c->keepcnt,
+	        .user_timeout_ms = c->user_timeout_ms,
+	        .cc = c->cc,
+	};
+}
+
+void
+tcp_opts_set(struct tcp_conn *c, const struct tcp_conn_opts *o)
+{
+	c->flags = (c->flags & ~(uint32_t)TCP_OPTS_FLAGS) | (o->flags & TCP_OPTS_FLAGS);
+	c->sndbuf = o->sndbuf;
+	c->rcvbuf = o->rcvbuf;
+	c->adv_mss = o->adv_mss;
+	c->tos = o->tos;
+	c->ttl = o->ttl;
+	c->keepidle_ms = o->keepidle_ms;
+	c->keepintvl_ms = o->keepintvl_ms;
+	c->keepcnt = o->keepcnt;
+	c->user_timeout_ms = o->user_timeout_ms;
+	c->cc = o->cc;
+}
+
 struct tcp_conn *
 tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
 {
 	struct tcp_stack *st = l->st;
 	struct tcp_conn *c = tcp_conn_new(st, l->ctx, NULL);
 	struct tcp_path path = {.mtu = 1500};
+	struct tcp_conn_opts o;
 
 	if (c == NULL)
 		return NULL;
@@ -476,18 +511,9 @@ tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
 	c->lport = seg->dport;
 	c->raddr = seg->saddr;
 	c->rport = seg->sport;
-	c->sndbuf = l->sndbuf;
-	c->rcvbuf = l->rcvbuf;
-	c->flags |= (l->flags & (TF_NODELAY | TF_KEEPALIVE | TF_LINGER0 | TF_CORK | TF_USER_MSS)) |
-	            TF_PASSIVE;
-	c->adv_mss = l->adv_mss;
-	c->keepidle_ms = l->keepidle_ms;
-	c->keepintvl_ms = l->keepintvl_ms;
-	c->keepcnt = l->keepcnt;
-	c->user_timeout_ms = l->user_timeout_ms;
-	c->tos = l->tos;
-	c->ttl = l->ttl;
-	c->cc = l->cc;
+	tcp_opts_get(l, &o);
+	tcp_opts_set(c, &o);
+	c->flags |= TF_PASSIVE;
 	st->ops->route(st, c->ctx, c->raddr, &path);
 	if (conn_prepare(c, &path) != 0) {
 		c->flags |= TF_DEAD;

@@ -5,7 +5,9 @@
 # queues by a hash of its own, not polyhost's Toeplitz key, so software
 # steering (stack/flow) must bring every packet to its flow's owner:
 #  - polyhostd's HTTP service on three workers (four lcores: net_tap in
-#    DPDK 22.11 takes at most four queues), then on two (three lcores): 64 curl at once, every body intact by sha256; packets
+#    DPDK 22.11 takes at most four queues), then on two (three lcores): one
+#    listen() for the host, with an accept queue on every worker (phctl
+#    conns); 64 curl at once, every body intact by sha256; packets
 #    were steered (steered_pkts = steered_in > 0), several workers accepted
 #    connections, and no segment found its connection on another lcore than
 #    its owner (tcp_segs_off_owner 0): each connection lived on one lcore;
@@ -58,7 +60,7 @@ nsx ip link set lo up
 # http_round WORKERS LCORES: polyhostd on LCORES (EAL --lcores), 64 curl at once.
 # It is left running for the UDP round.
 http_round() {
-	local w=$1 lcores=$2 good=0 steered steered_in handoffs opens total=0 busy=0 i
+	local w=$1 lcores=$2 good=0 steered steered_in handoffs opens total=0 busy=0 i queues
 	if ! ns_start "$NS" "$LOG" "polyhostd: ready" "$BUILD/apps/polyhostd" -c "$CONF" \
 		--lcores "$lcores"; then
 		cat "$LOG"; notok "polyhostd started on $w workers"; exit 1
@@ -66,6 +68,10 @@ http_round() {
 	peer_up
 	check "$((w + 1)) lcores, $w workers" \
 		grep -q "$((w + 1)) lcores ($w workers)" <<< "$("$BUILD/apps/phctl" -p "$PREFIX" info)"
+	# One listen() for the host: an accept queue (a LISTEN line) per worker.
+	queues=$("$BUILD/apps/phctl" -p "$PREFIX" conns | awk '$1 == "LISTEN" && $4 == "198.18.0.2:80" {print $NF}' | sort -u | tr '\n' ' ')
+	check "$w workers: the one HTTP listener has an accept queue on lcores ${queues:-none}" \
+		[ "$queues" = "$(seq -s ' ' 1 "$w") " ]
 	CURLS=
 	for i in $(seq 1 64); do
 		nsx timeout 60 sh -c "curl -sS --fail --max-time 50 http://198.18.0.2/bytes/200000 |

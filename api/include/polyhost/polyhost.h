@@ -20,7 +20,9 @@
  *  2. A socket or epoll instance belongs to the lcore that created it. Only
  *     that lcore may use or close it; from another lcore every call fails
  *     with EPERM and leaves it untouched. Datagrams for it that arrive on
- *     other lcores are passed to its owner inside the stack.
+ *     other lcores are passed to its owner inside the stack. The exception
+ *     is a TCP listener without SO_REUSEPORT: on every worker its
+ *     descriptor names that worker's own accept queue (<polyhost/socket.h>).
  *  3. Nothing blocks the lcore but the calls that wait for the network, and
  *     they drive the stack while they wait: a blocking ph_recv*() or a
  *     ph_epoll_wait() with a timeout polls the calling lcore's queues until

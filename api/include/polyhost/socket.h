@@ -24,6 +24,21 @@
  * SO_REUSEPORT on every worker lcore: each worker binds its own socket to the
  * same address and port; a datagram goes to the socket on the lcore that
  * received it, so a flow never changes lcore.
+ *
+ * One listen() for the whole host: a TCP listener without SO_REUSEPORT, on a
+ * host with two or more workers, gets an accept queue on every worker lcore.
+ * A connection waits in the queue of the worker that owns its flow (the one
+ * RSS or the stack's steering brings its packets to), so it never crosses
+ * lcores. On a worker that did not create the listener its descriptor names
+ * that worker's queue: ph_accept(), ph_epoll_ctl(), ph_getsockname(),
+ * ph_getsockopt() and ph_setsockopt() act on it there. Options, the backlog
+ * and O_NONBLOCK that the creating lcore sets reach every queue; what another
+ * worker sets stays on its own. The creator's ph_close() ends the listener
+ * everywhere (a blocking accept on another worker returns -1 with EINVAL);
+ * another worker's ph_close() gives up only its queue (EBADF there
+ * afterwards) and its flows' connections go to the lcores still listening.
+ * So: accept on every worker (one thread per lcore), or set SO_REUSEPORT to
+ * keep a listener, and every connection, on the lcore that made it.
  */
 #ifndef POLYHOST_SOCKET_H
 #define POLYHOST_SOCKET_H
@@ -49,7 +64,8 @@ int ph_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int ph_listen(int fd, int backlog);
 /* TCP: the next established connection. FLAGS of accept4: SOCK_NONBLOCK
  * (SOCK_CLOEXEC is accepted and ignored). The new socket belongs to the
- * calling lcore, which must be the listener's. */
+ * calling lcore: the listener's, or any worker's for a host-wide listener
+ * (above), which takes it from that worker's own queue. */
 int ph_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int ph_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
