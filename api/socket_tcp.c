@@ -145,7 +145,13 @@ ph_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		API_FAIL(EFAULT);
 	while (TAILQ_EMPTY(&s->tcp->acceptq)) {
 		if (s->nonblock) {
+			/* A worker's queue of a host-wide listener may end in
+			 * this poll: kept until we return (see api_wait). */
+			lc->wait_sock = s;
 			ph_lcore_poll(lc);
+			lc->wait_sock = NULL;
+			if (s->share_ended)
+				API_FAIL(EINVAL);
 			if (TAILQ_EMPTY(&s->tcp->acceptq))
 				API_FAIL(EAGAIN);
 		} else if (api_wait(lc, s, acceptable) != 0) {

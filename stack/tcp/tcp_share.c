@@ -225,6 +225,8 @@ tcp_share_sync(struct ph_lcore *lc)
 	rte_spinlock_lock(&sh->lock);
 	memcpy(rs, sh->rec, sizeof(sh->rec));
 	rte_spinlock_unlock(&sh->lock);
+	/* Ended listeners first: a new one may take the same port in
+	 * another slot, and its replica's bind must find the port free. */
 	for (unsigned i = 0; i < TCP_SHARE_MAX; i++) {
 		const struct share_rec *r = &rs[i];
 		bool live = r->fd >= 0 && sock_fd_owner(r->fd) != lc->index;
@@ -241,8 +243,13 @@ tcp_share_sync(struct ph_lcore *lc)
 				replica_close(lc, q[i].sock);
 			q[i] = (struct share_local){0};
 		}
-		if (!live)
-			continue;
+	}
+	for (unsigned i = 0; i < TCP_SHARE_MAX; i++) {
+		const struct share_rec *r = &rs[i];
+		bool live = r->fd >= 0 && sock_fd_owner(r->fd) != lc->index;
+
+		if (!live || (q[i].id != 0 && q[i].id != r->id))
+			continue; /* free, ours, or an ended one a wait still holds */
 		if (q[i].id == 0) {
 			q[i].id = r->id;
 			q[i].fd = r->fd;
