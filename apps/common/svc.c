@@ -174,7 +174,9 @@ svc_shared_listener(const struct sockaddr_in *sin, int ctx, int rcvbuf, const ch
 		if (svc_shared[i].ip == ip && svc_shared[i].port == port &&
 		    svc_shared[i].ctx == ctx)
 			fd = svc_shared[i].fd;
-	if (fd < 0 && svc_n_shared < SVC_SHARED_MAX) {
+	if (fd < 0 && svc_n_shared == SVC_SHARED_MAX) {
+		errno = ENOSPC;
+	} else if (fd < 0) {
 		fd = svc_socket(SOCK_STREAM, sin, ctx, rcvbuf, false, what);
 		if (fd >= 0)
 			svc_shared[svc_n_shared++] = (struct svc_shared){ip, port, ctx, fd};
@@ -193,14 +195,19 @@ svc_listen(int ep, struct svc_handler *h, int type, uint32_t ip, uint16_t port, 
 	        .sin_addr.s_addr = htonl(ip),
 	};
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
-	int fd = -1, e;
+	int fd, e;
 
-	if (type == SOCK_STREAM && (fd = svc_shared_listener(&sin, ctx, rcvbuf, what)) >= 0) {
-		*what = "epoll_ctl";
-		if (ph_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0)
-			return fd;
-		/* No queue of its own here (the host ran out of host-wide
-		 * listeners): one for this lcore, as UDP has. */
+	if (type == SOCK_STREAM) {
+		fd = svc_shared_listener(&sin, ctx, rcvbuf, what);
+		if (fd >= 0) {
+			*what = "epoll_ctl";
+			if (ph_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+				return fd;
+		}
+		/* ENOSPC (this table) or EPERM (the host's, which kept the
+		 * listener on its lcore): one of this lcore's own, as UDP has. */
+		if (errno != ENOSPC && errno != EPERM)
+			return -1;
 	}
 	fd = svc_socket(type, &sin, ctx, rcvbuf, true, what);
 	if (fd < 0)

@@ -159,6 +159,17 @@ tcp_share_close(struct ph_lcore *lc, struct ph_sock *s)
 	s->share = SOCK_SHARE_NONE;
 }
 
+/* What the owner last published, onto replica S: both at its opening and
+ * after every change, so the socket-level copies never go stale. */
+static void
+replica_apply(struct ph_sock *s, const struct share_rec *r)
+{
+	tcp_opts_set(s->tcp, &r->opts);
+	s->rcvbuf = r->opts.rcvbuf;
+	s->sndbuf = r->opts.sndbuf;
+	s->nonblock = r->nonblock;
+}
+
 /* Open LC's replica of R in slot I. NULL when its stack refuses it (a
  * listener of its own holds the port): counted, and the slot's flows then
  * go where other listeners are. */
@@ -175,15 +186,12 @@ replica_open(struct ph_lcore *lc, unsigned i, const struct share_rec *r)
 	s->tcp = tcp_conn_new(lc->tcp, s->ctx, s);
 	if (s->tcp == NULL)
 		goto fail;
-	tcp_opts_set(s->tcp, &r->opts);
+	replica_apply(s, r);
 	if ((rc = tcp_bind(s->tcp, r->laddr, r->lport)) != 0 ||
 	    (rc = tcp_listen(s->tcp, (int)r->backlog)) != 0)
 		goto fail;
 	s->share = SOCK_SHARE_REPLICA;
 	s->share_idx = (uint16_t)i;
-	s->rcvbuf = r->opts.rcvbuf;
-	s->sndbuf = r->opts.sndbuf;
-	s->nonblock = r->nonblock;
 	return s;
 fail:
 	if (s != NULL) {
@@ -259,8 +267,7 @@ tcp_share_sync(struct ph_lcore *lc)
 		} else if (q[i].gen != r->gen) {
 			q[i].gen = r->gen;
 			if (q[i].sock != NULL) {
-				q[i].sock->nonblock = r->nonblock;
-				tcp_opts_set(q[i].sock->tcp, &r->opts);
+				replica_apply(q[i].sock, r);
 				tcp_listen(q[i].sock->tcp, (int)r->backlog);
 			}
 		}

@@ -48,8 +48,9 @@ void tcp_share_listen(struct ph_lcore *lc, struct ph_sock *s);
  * give up this worker's queue (S is a replica). */
 void tcp_share_close(struct ph_lcore *lc, struct ph_sock *s);
 /* The replica on LC of host-wide listener FD (owned by another lcore), or
- * NULL with errno: EPERM when FD is no host-wide listener, EBADF when LC
- * closed its queue or the listener ended. */
+ * NULL with errno: EBADF when LC closed its queue (or the listener ended
+ * while a call on LC was waiting on it), EADDRINUSE when LC's stack refused
+ * the queue, EPERM when FD names no host-wide listener (any more). */
 struct ph_sock *tcp_share_find(struct ph_lcore *lc, int fd);
 
 /* Bring LC's replicas in line with the registry: ph_lcore_poll() calls it
