@@ -179,6 +179,7 @@
 	X(tcp_rto_timeouts)                                                                        \
 	X(tcp_listen_overflows)                                                                    \
 	X(tcp_timewait_reused)                                                                     \
+	X(tcp_timewait_recycled)                                                                   \
 	X(tcp_sack_blocks_received)                                                                \
 	X(tcp_zero_window_sent)                                                                    \
 	X(tcp_icmp_errors)                                                                         \

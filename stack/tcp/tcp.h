@@ -268,10 +268,11 @@ enum tcp_timer {
 #define TF_UNDO_DSACK 0x80000000 /* with TF_UNDO_OK: a D-SACK came for that episode */
 
 struct tcp_conn {
-	LIST_ENTRY(tcp_conn) hlink;  /* connection table, or bind table */
-	LIST_ENTRY(tcp_conn) tlink;  /* timer wheel slot */
-	TAILQ_ENTRY(tcp_conn) qlink; /* listener's SYN or accept queue */
-	LIST_ENTRY(tcp_conn) alink;  /* every connection of the stack */
+	LIST_ENTRY(tcp_conn) hlink;   /* connection table, or bind table */
+	LIST_ENTRY(tcp_conn) tlink;   /* timer wheel slot */
+	TAILQ_ENTRY(tcp_conn) qlink;  /* listener's SYN or accept queue */
+	LIST_ENTRY(tcp_conn) alink;   /* every connection of the stack */
+	TAILQ_ENTRY(tcp_conn) twlink; /* the stack's TIME-WAIT list, oldest first */
 	struct tcp_stack *st;
 	struct tcp_conn *parent; /* the listener, until accepted */
 	void *user;              /* the socket; NULL once closed or before accept */
@@ -439,6 +440,10 @@ struct tcp_stack {
 	uint8_t secret[16];      /* RFC 6528 and RFC 6056 key, from arc4random */
 	uint16_t eph_table[256]; /* RFC 6056 algorithm 4 perturbation table */
 	uint32_t n_conns;
+	/* Connections in TIME-WAIT, in the order they entered it: when the
+	 * table is full, the oldest unowned one makes room for a new
+	 * connection rather than a SYN or socket() being refused. */
+	TAILQ_HEAD(, tcp_conn) time_wait;
 	uint64_t mem;              /* ring bytes held by connections */
 	struct tcp_conn_list reap; /* closed and unowned, freed after the call */
 	uint32_t challenge_acks;   /* this second (RFC 5961 7) */
@@ -593,6 +598,9 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 /* The connection ends with ERR (0 for an orderly end): unhashed, timers off,
  * the application told; freed once nobody holds it. */
 void tcp_conn_drop(struct tcp_conn *c, int err);
+/* The connection with this 4-tuple in context CTX, or NULL. */
+struct tcp_conn *tcp_lookup(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport,
+                            uint32_t raddr, uint16_t rport);
 void tcp_enter_time_wait(struct tcp_conn *c);
 /* The receive window we would advertise now (bytes, before scaling). */
 uint32_t tcp_rcv_window(struct tcp_conn *c);

@@ -36,9 +36,6 @@ conn_hash(uint16_t ctx, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t
 	return rte_jhash_3words(laddr, raddr, (uint32_t)lport << 16 | rport, ctx);
 }
 
-struct tcp_conn *tcp_lookup(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport,
-                            uint32_t raddr, uint16_t rport);
-
 struct tcp_conn *
 tcp_lookup(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport, uint32_t raddr,
            uint16_t rport)

@@ -34,8 +34,6 @@ const char *const tcp_state_names[TCPS_MAX] = {
         [TCPS_TIME_WAIT] = "TIME-WAIT",
 };
 
-struct tcp_conn *tcp_lookup(struct tcp_stack *st, uint16_t ctx, uint32_t laddr, uint16_t lport,
-                            uint32_t raddr, uint16_t rport);
 void tcp_hash_insert(struct tcp_conn *c);
 struct tcp_conn *tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg);
 
@@ -185,6 +183,7 @@ tcp_stack_init(struct tcp_stack *st, const struct ph_conf_tcp *cfg, uint16_t eph
 	LIST_INIT(&st->all);
 	rte_spinlock_init(&st->all_lock);
 	LIST_INIT(&st->reap);
+	TAILQ_INIT(&st->time_wait);
 	arc4random_buf(st->secret, sizeof(st->secret));
 	arc4random_buf(st->eph_table, sizeof(st->eph_table));
 	return 0;
@@ -213,12 +212,39 @@ tcp_stack_fini(struct tcp_stack *st)
 
 /* ---- connections ---- */
 
+/*
+ * The table is full: end the oldest TIME-WAIT connection nobody holds, so
+ * that a host serving short connections keeps accepting. A server that
+ * closes first keeps each connection 2 MSL (60 s): at 1100 closes a second
+ * that alone fills 65536 entries, and new peers would be refused for a
+ * minute. TIME-WAIT guards a 4-tuple against old duplicates; the oldest
+ * entry is the one whose duplicates are least likely still in flight.
+ * (Linux, past tcp_max_tw_buckets, skips TIME-WAIT for new closes instead.)
+ * The walk is bounded: entries a socket still holds stay. The ended entry
+ * counts until tcp_reap() frees it at the end of the call.
+ */
+static bool
+time_wait_recycle(struct tcp_stack *st)
+{
+	struct tcp_conn *c = TAILQ_FIRST(&st->time_wait);
+
+	for (int i = 0; i < 16 && c != NULL; i++, c = TAILQ_NEXT(c, twlink)) {
+		if (c->user != NULL)
+			continue;
+		tcp_mib(st, PH_MIB_tcp_timewait_recycled);
+		tcp_conn_drop(c, 0);
+		return true;
+	}
+	return false;
+}
+
 struct tcp_conn *
 tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user)
 {
 	struct tcp_conn *c;
 
-	if (st->n_conns >= (st->cfg.max_conns ? st->cfg.max_conns : UINT32_MAX)) {
+	if (st->n_conns >= (st->cfg.max_conns ? st->cfg.max_conns : UINT32_MAX) &&
+	    !time_wait_recycle(st)) {
 		errno = ENOBUFS;
 		return NULL;
 	}
@@ -311,6 +337,10 @@ tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 		c->flags &= ~TF_ESTAB_SEEN;
 		ph_mib_add(st->ctr, PH_MIB_tcpCurrEstab, (uint64_t)-1);
 	}
+	if (c->state == TCPS_TIME_WAIT && s != TCPS_TIME_WAIT)
+		TAILQ_REMOVE(&st->time_wait, c, twlink);
+	else if (c->state != TCPS_TIME_WAIT && s == TCPS_TIME_WAIT)
+		TAILQ_INSERT_TAIL(&st->time_wait, c, twlink);
 	c->state = (uint8_t)s;
 }
 

@@ -239,14 +239,14 @@ th_dport(const struct th *t)
 }
 
 void
-th_inject(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
-          uint32_t len, const uint8_t *opt, uint8_t optlen)
+th_inject_from(struct th *t, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
+               uint16_t wnd, const void *data, uint32_t len, const uint8_t *opt, uint8_t optlen)
 {
 	struct tcp_seg s = {
 	        .ctx = 0,
 	        .saddr = TH_RADDR,
 	        .daddr = TH_LADDR,
-	        .sport = TH_RPORT,
+	        .sport = sport,
 	        .dport = th_dport(t),
 	        .seq = seq,
 	        .ack = ack,
@@ -259,6 +259,13 @@ th_inject(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
 	};
 
 	tcp_input(&t->st, &s);
+}
+
+void
+th_inject(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
+          uint32_t len, const uint8_t *opt, uint8_t optlen)
+{
+	th_inject_from(t, TH_RPORT, flags, seq, ack, wnd, data, len, opt, optlen);
 }
 
 /* The last timestamp the stack sent, for the peer to echo. */

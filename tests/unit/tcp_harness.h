@@ -79,6 +79,10 @@ void th_advance(struct th *t, uint64_t ms);
 /* Inject a segment from the peer. SEQ and ACK are absolute. OPT may be NULL. */
 void th_inject(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
                const void *data, uint32_t len, const uint8_t *opt, uint8_t optlen);
+/* The same from the peer's port SPORT (another connection of the same peer). */
+void th_inject_from(struct th *t, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
+                    uint16_t wnd, const void *data, uint32_t len, const uint8_t *opt,
+                    uint8_t optlen);
 /* The same with the peer's usual timestamp option when TS was negotiated. */
 void th_send(struct th *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
              uint32_t len);

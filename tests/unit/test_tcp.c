@@ -1470,6 +1470,73 @@ time_wait_old_syn_challenged(void **state)
 	assert_int_equal(t->c->state, TCPS_TIME_WAIT);
 }
 
+/* A segment without options or data from the peer's port SPORT. */
+static void
+inject_from(struct th *t, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	th_inject_from(t, sport, flags, seq, ack, 16384, NULL, 0, NULL, 0);
+}
+
+/* A passive connection from SPORT that the application closes first: it
+ * ends in TIME-WAIT, unowned. */
+static void
+time_wait_from(struct th *t, uint16_t sport)
+{
+	struct tcp_conn *c;
+	uint32_t iss;
+	int user;
+
+	inject_from(t, sport, TCP_SYN, t->irs, 0);
+	assert_int_equal(th_pending(t), 1);
+	iss = t->rec[t->next_rec].o.seq;
+	inject_from(t, sport, TCP_ACK, t->irs + 1, iss + 1);
+	c = tcp_accept(t->lsn, &user);
+	assert_non_null(c);
+	tcp_close(c); /* FIN */
+	inject_from(t, sport, TCP_ACK | TCP_FIN, t->irs + 1, iss + 2);
+	assert_int_equal(c->state, TCPS_TIME_WAIT);
+	th_flush(t);
+}
+
+static void
+time_wait_recycled_when_table_full(void **state)
+{
+	struct th *t = *state;
+	uint16_t first = 50000, n = (uint16_t)(t->cfg.max_conns - 1);
+
+	th_listen(t);
+	for (uint16_t i = 0; i < n; i++)
+		time_wait_from(t, first + i);
+	assert_int_equal(t->st.n_conns, t->cfg.max_conns);
+	/* Full of TIME-WAIT: a new peer is still answered, and the oldest
+	 * entry made the room. */
+	inject_from(t, 60000, TCP_SYN, t->irs, 0);
+	assert_int_equal(th_pending(t), 1);
+	th_expect(t, TCP_SYN | TCP_ACK, t->rec[t->next_rec].o.seq, t->irs + 1, 0);
+	assert_int_equal(th_mib(t, PH_MIB_tcp_timewait_recycled), 1);
+	assert_null(tcp_lookup(&t->st, 0, TH_LADDR, TH_LPORT, TH_RADDR, first));
+	assert_non_null(tcp_lookup(&t->st, 0, TH_LADDR, TH_LPORT, TH_RADDR, first + 1));
+	assert_int_equal(t->st.n_conns, t->cfg.max_conns);
+}
+
+static void
+time_wait_held_by_socket_not_recycled(void **state)
+{
+	struct th *t = *state;
+
+	/* The connection under test ends in TIME-WAIT with its socket open;
+	 * the rest of the table fills with peers the application closed. */
+	th_time_wait(t);
+	for (uint16_t i = 0; t->st.n_conns < t->cfg.max_conns; i++)
+		time_wait_from(t, (uint16_t)(50000 + i));
+	inject_from(t, 60000, TCP_SYN, t->irs, 0);
+	th_flush(t);
+	/* The unowned one after it went; the held one stays. */
+	assert_int_equal(th_mib(t, PH_MIB_tcp_timewait_recycled), 1);
+	assert_int_equal(t->c->state, TCPS_TIME_WAIT);
+	assert_null(tcp_lookup(&t->st, 0, TH_LADDR, TH_LPORT, TH_RADDR, 50000));
+}
+
 /* ---- malformed options ---- */
 
 struct optcase {
@@ -1881,6 +1948,8 @@ main(void)
 	TO(sack_blocks_reported);
 	TO(time_wait_reuse_with_newer_timestamp);
 	TO(time_wait_old_syn_challenged);
+	T(time_wait_recycled_when_table_full);
+	T(time_wait_held_by_socket_not_recycled);
 	T(malformed_options_syn_dropped);
 	TW(receive_across_wrap);
 	TW(ofo_across_wrap);

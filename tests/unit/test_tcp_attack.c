@@ -28,16 +28,6 @@ syn_from(struct th *t, uint16_t rport, uint32_t seq, bool ts, uint32_t tsval)
 {
 	uint8_t opt[20] = {TCPOPT_MSS, 4, 0x05, 0xb4};
 	uint8_t n = 4;
-	struct tcp_seg s = {
-	        .saddr = TH_RADDR,
-	        .daddr = TH_LADDR,
-	        .sport = rport,
-	        .dport = TH_LPORT,
-	        .seq = seq,
-	        .flags = TCP_SYN,
-	        .wnd = 65535,
-	        .opt = opt,
-	};
 
 	if (ts) {
 		opt[n++] = TCPOPT_SACK_OK;
@@ -52,8 +42,7 @@ syn_from(struct th *t, uint16_t rport, uint32_t seq, bool ts, uint32_t tsval)
 		opt[n++] = TCPOLEN_WSCALE;
 		opt[n++] = 7;
 	}
-	s.optlen = n;
-	tcp_input(&t->st, &s);
+	th_inject_from(t, rport, TCP_SYN, seq, 0, 65535, NULL, 0, opt, n);
 }
 
 /* The ACK that completes a handshake: ACK = ISS + 1, and a timestamp option
