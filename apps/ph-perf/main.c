@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ph-perf: TCP bulk and request/response traffic on polyhost, built on the
- * public API only (<polyhost/polyhost.h>). It sits above the socket layer:
- * every worker lcore runs its own ph_epoll_wait() loop over non-blocking
- * sockets it created (sockets belong to one lcore), and the lead lcore only
- * does the host-wide work ph_run() gives it.
+ * ph-perf: TCP bulk, request/response and connection-rate (crr) traffic on
+ * polyhost, built on the public API only (<polyhost/polyhost.h>). It sits
+ * above the socket layer: every worker lcore runs its own ph_epoll_wait()
+ * loop over non-blocking sockets it created (sockets belong to one lcore;
+ * the server's listener is the host's, each worker accepting from its own
+ * queue), and the lead lcore only does the host-wide work ph_run() gives it.
  *
  *   ph-perf -c CONFIG [--lcores L] [--] server [ADDR:]PORT [options]
  *   ph-perf -c CONFIG [--lcores L] [--] client ADDR:PORT [options]
@@ -564,12 +565,21 @@ hist_quantile(const struct hist *h, double q)
 #define HDR_LEN     48
 #define TRL_LEN     48
 
-enum test_kind { TEST_BULK = 1, TEST_RR = 2 };
+/* crr: connect, one request/response, close; again, per connection slot. */
+enum test_kind { TEST_BULK = 1, TEST_RR = 2, TEST_CRR = 3 };
+
+/* Request/response, one connection or one per transaction. */
+static bool
+is_rr(int test)
+{
+	return test == TEST_RR || test == TEST_CRR;
+}
 
 /* Header flags. */
 #define HF_REVERSE 0x01 /* the server sends */
 #define HF_HASH    0x02 /* the receiver hashes the stream */
 #define HF_VERIFY  0x04 /* the stream is the seeded pattern: check every byte */
+#define HF_LAST    0x08 /* crr: the last connection of its slot (ends the test) */
 
 /* Trailer flags. */
 #define TF_CHECKED 0x01 /* every byte was compared with the pattern */
@@ -628,8 +638,8 @@ hdr_decode(const uint8_t *p, struct hdr *h)
 	h->req = get32(p + 28);
 	h->resp = get32(p + 32);
 	h->seed = get64(p + 40);
-	if ((h->test != TEST_BULK && h->test != TEST_RR) || h->conns == 0 ||
-	    (h->test == TEST_RR && (h->req == 0 || h->resp == 0)))
+	if ((h->test != TEST_BULK && !is_rr(h->test)) || h->conns == 0 ||
+	    (is_rr(h->test) && (h->req == 0 || h->resp == 0)))
 		return -1;
 	return 0;
 }
@@ -637,7 +647,7 @@ hdr_decode(const uint8_t *p, struct hdr *h)
 /* ---- options ---- */
 
 struct opts {
-	bool server, raw, reverse, hash, json, verbose, sink;
+	bool server, raw, reverse, hash, json, verbose, sink, reuseport;
 	int verify;  /* -1: on between ph-perf ends, off with --raw */
 	int nodelay; /* TCP_NODELAY; -1: on for rr, off for bulk */
 	int test;
@@ -728,6 +738,7 @@ struct worker {
 	struct hist lat;
 	uint64_t tx_bytes, rx_bytes, trans;
 	uint64_t t_first, t_last;
+	uint64_t accepted; /* server */
 	unsigned done, failed;
 	int rc;
 };
@@ -752,6 +763,7 @@ static struct run the_run;
 static void conn_arm(struct conn *c);
 static struct test_rec *rec_get(uint32_t id, bool alone, const struct conn *c);
 static void conn_finish(struct conn *c);
+static void crr_next(struct conn *c);
 
 static void
 conn_fail(struct conn *c, const char *fmt, ...)
@@ -1004,6 +1016,8 @@ rr_account(struct conn *c, uint64_t moved, uint64_t now)
 		if (!c->client) {
 			c->trans++;
 			c->w->trans++;
+			if (c->test == TEST_CRR)
+				conn_finish(c); /* one transaction per connection */
 		}
 		return;
 	}
@@ -1012,9 +1026,17 @@ rr_account(struct conn *c, uint64_t moved, uint64_t now)
 		c->rr_left = c->resp;
 		return;
 	}
-	hist_add(&c->w->lat, now - c->rr_t0);
+	/* crr: the latency is the whole connection's, connect included. */
+	hist_add(&c->w->lat, now - (c->test == TEST_CRR ? c->t_open : c->rr_t0));
 	c->trans++;
 	c->w->trans++;
+	if (c->test == TEST_CRR) {
+		/* The server closes first (as an HTTP server does after
+		 * "Connection: close"), so TIME-WAIT stays at its end and the
+		 * client's ports come free at once. */
+		c->tx_fin = true;
+		return;
+	}
 	if (c->trans >= c->trans_goal || deadline_passed(c, now)) {
 		tx_shutdown(c);
 		return;
@@ -1039,7 +1061,11 @@ run_rr(struct conn *c, uint64_t now)
 		r = rx_payload(c, UINT64_MAX);
 		if (r == IO_EOF) {
 			c->rx_eof = true;
-			conn_finish(c);
+			if (c->test == TEST_CRR && !(c->hdr.flags & HF_LAST) &&
+			    c->bad_at == UINT64_MAX)
+				crr_next(c);
+			else
+				conn_finish(c);
 		} else if (r == IO_MOVED) {
 			conn_fail(c, "bytes after the last response");
 		}
@@ -1079,14 +1105,16 @@ conn_run_start(struct conn *c, uint64_t now)
 {
 	c->phase = PH_RUN;
 	c->msg_off = c->msg_len = 0;
-	if (c->test == TEST_RR) {
+	if (is_rr(c->test)) {
 		c->rr_tx = c->client; /* the client speaks first */
 		c->rr_left = c->req;
 		c->rr_t0 = now;
 	}
 	if (c->hdr.duration_ms > 0)
 		c->deadline = now + (uint64_t)c->hdr.duration_ms * 1000000u;
-	c->t_start = now;
+	/* A crr client's slot started with its first connect. */
+	if (c->t_start == 0 || c->test != TEST_CRR || !c->client)
+		c->t_start = now;
 }
 
 static const char *
@@ -1094,7 +1122,10 @@ test_name(const struct conn *c)
 {
 	if (c->raw)
 		return "raw";
-	return c->test == TEST_RR ? "rr" : c->flags & HF_REVERSE ? "bulk-reverse" : "bulk";
+	return c->test == TEST_RR      ? "rr"
+	       : c->test == TEST_CRR   ? "crr"
+	       : c->flags & HF_REVERSE ? "bulk-reverse"
+	                               : "bulk";
 }
 
 /* The server learned the test from the header. */
@@ -1114,7 +1145,7 @@ server_setup(struct conn *c, const struct hdr *h)
 	c->check = (h->flags & HF_VERIFY) ? c->src : NULL;
 	c->hash_rx = (h->flags & HF_HASH) || o->hash || o->has_expect;
 	c->hash_tx = c->hash_rx;
-	if (h->test == TEST_RR) {
+	if (is_rr(h->test)) {
 		c->tx_goal = UINT64_MAX;
 	} else if (h->flags & HF_REVERSE) {
 		c->tx_goal = h->bytes > 0 ? h->bytes : UINT64_MAX;
@@ -1126,7 +1157,7 @@ server_setup(struct conn *c, const struct hdr *h)
 		c->send_trailer = true;
 		c->hash_tx = false;
 	}
-	if (h->test == TEST_RR && o->nodelay != 0) {
+	if (is_rr(h->test) && o->nodelay != 0) {
 		int one = 1;
 
 		ph_setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1155,7 +1186,7 @@ conn_client_setup(struct conn *c, const struct run *r, uint64_t bytes, uint64_t 
 	/* Between ph-perf ends the pattern is known to both; raw peers send
 	 * anything unless --verify says it is our pattern. */
 	c->check = (o->raw ? o->verify == 1 : o->verify != 0) ? r->pattern : NULL;
-	if (o->test == TEST_RR) {
+	if (is_rr(o->test)) {
 		c->tx_goal = UINT64_MAX;
 	} else if (o->reverse) {
 		c->tx_goal = 0;
@@ -1172,7 +1203,8 @@ conn_client_setup(struct conn *c, const struct run *r, uint64_t bytes, uint64_t 
 	        .conns = (uint16_t)o->conns,
 	        .idx = (uint16_t)c->idx,
 	        .bytes = bytes,
-	        .duration_ms = (uint32_t)(o->seconds * 1000),
+	        /* crr: the client keeps the time; each connection is one transaction. */
+	        .duration_ms = o->test == TEST_CRR ? 0 : (uint32_t)(o->seconds * 1000),
 	        .req = o->req,
 	        .resp = o->resp,
 	        .seed = r->src.seed,
@@ -1197,7 +1229,7 @@ sock_bufs(const struct opts *o, int fd)
 
 	/* Request/response wants each message out at once: Nagle would hold a
 	 * request behind the unacknowledged header, for a delayed ACK. */
-	if (o->nodelay == 1 || (o->nodelay == -1 && o->test == TEST_RR))
+	if (o->nodelay == 1 || (o->nodelay == -1 && is_rr(o->test)))
 		ph_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
 
 	if (o->sndbuf > 0) {
@@ -1227,6 +1259,18 @@ conn_open(struct conn *c)
 	sock_bufs(o, c->fd);
 	c->phase = PH_CONNECT;
 	c->t_open = c->last_io = now_ns();
+	if (c->test == TEST_CRR) {
+		/* The slot's clock starts with its first connect; the
+		 * connection opened once the time is up (or the count is
+		 * reached) is its last, and says so to the server. */
+		if (c->t_start == 0) {
+			c->t_start = c->t_open;
+			if (o->seconds > 0)
+				c->deadline = c->t_open + (uint64_t)(o->seconds * 1e9);
+		}
+		if (c->trans + 1 >= c->trans_goal || deadline_passed(c, c->t_open))
+			c->hdr.flags |= HF_LAST;
+	}
 	if (ph_connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
 		conn_fail(c, "connect: %s", strerror(errno));
 		return;
@@ -1236,6 +1280,21 @@ conn_open(struct conn *c)
 		return;
 	}
 	c->events = ev.events;
+}
+
+/* crr client: the server closed after the response; open the slot's next
+ * connection. */
+static void
+crr_next(struct conn *c)
+{
+	ph_epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	ph_close(c->fd);
+	c->fd = -1;
+	c->events = 0;
+	c->tx_off = c->rx_off = 0;
+	c->tx_fin = c->rx_eof = false;
+	c->msg_off = c->msg_len = 0;
+	conn_open(c);
 }
 
 static bool
@@ -1327,7 +1386,7 @@ conn_step(struct conn *c, uint32_t events)
 			break;
 		}
 		case PH_RUN:
-			moved = c->test == TEST_RR ? run_rr(c, now) : run_bulk(c, now);
+			moved = is_rr(c->test) ? run_rr(c, now) : run_bulk(c, now);
 			break;
 		case PH_DONE:
 			break;
@@ -1360,7 +1419,7 @@ conn_arm(struct conn *c)
 		break;
 	case PH_RUN:
 		want = c->rx_eof ? 0 : EPOLLIN;
-		if (c->test == TEST_RR) {
+		if (is_rr(c->test)) {
 			if (!c->tx_fin && c->rr_tx)
 				want |= EPOLLOUT;
 		} else if ((c->tx_goal > 0 && !c->tx_fin) ||
@@ -1387,6 +1446,7 @@ struct test_rec {
 	uint8_t test, flags;
 	bool raw, alone;
 	unsigned conns, finished, failed;
+	unsigned lasts; /* crr: slots whose last connection ended */
 	uint64_t tx_bytes, rx_bytes, data_bytes, trans;
 	uint64_t t_first, t_last;
 	uint32_t req, resp;
@@ -1456,6 +1516,7 @@ rec_report(const struct test_rec *r, const struct opts *o)
 	const char *name = r->raw                  ? "raw"
 	                   : r->test == 0          ? "no-header"
 	                   : r->test == TEST_RR    ? "rr"
+	                   : r->test == TEST_CRR   ? "crr"
 	                   : r->flags & HF_REVERSE ? "bulk-reverse"
 	                                           : "bulk";
 	char from[INET_ADDRSTRLEN] = "?", sum[65] = "-";
@@ -1473,6 +1534,9 @@ rec_report(const struct test_rec *r, const struct opts *o)
 		        name, from, r->peer_port, r->conns, r->data_bytes, r->rx_bytes, r->tx_bytes,
 		        secs, gbps, r->trans, r->checked ? "true" : "false", sum,
 		        r->failed ? "false" : "true");
+		if (r->test == TEST_CRR)
+			fprintf(out, ",\"connections\":%u,\"cps\":%.1f", r->finished,
+			        secs > 0 ? r->finished / secs : 0);
 		if (r->failed)
 			json_str(out, "error", r->why);
 		fprintf(out, "}\n");
@@ -1483,8 +1547,11 @@ rec_report(const struct test_rec *r, const struct opts *o)
 	        " tx_bytes=%" PRIu64 " seconds=%.3f gbps=%.3f",
 	        name, from, r->peer_port, r->conns, r->data_bytes, r->rx_bytes, r->tx_bytes, secs,
 	        gbps);
-	if (r->test == TEST_RR && !r->raw)
+	if (is_rr(r->test) && !r->raw)
 		fprintf(out, " req=%u resp=%u transactions=%" PRIu64, r->req, r->resp, r->trans);
+	if (r->test == TEST_CRR)
+		fprintf(out, " connections=%u cps=%.1f", r->finished,
+		        secs > 0 ? r->finished / secs : 0);
 	fprintf(out, " checked=%s sha256=%s result=%s%s%s\n", r->checked ? "yes" : "no", sum,
 	        r->failed ? "FAIL" : "ok", r->failed ? ": " : "", r->failed ? r->why : "");
 }
@@ -1503,9 +1570,9 @@ rec_conn_done(struct conn *c)
 	r->finished++;
 	r->tx_bytes += c->tx_off;
 	r->rx_bytes += c->rx_off;
-	r->data_bytes += c->test == TEST_RR ? c->rx_off + c->tx_off
-	                 : c->rx_off == 0   ? c->tx_off
-	                                    : c->rx_off;
+	r->data_bytes += is_rr(c->test)   ? c->rx_off + c->tx_off
+	                 : c->rx_off == 0 ? c->tx_off
+	                                  : c->rx_off;
 	r->trans += c->trans;
 	r->checked = c->check != NULL;
 	if (r->t_first == 0 || c->t_start < r->t_first)
@@ -1520,7 +1587,11 @@ rec_conn_done(struct conn *c)
 	}
 	if (c->failed && r->failed++ == 0)
 		snprintf(r->why, sizeof(r->why), "conn %u: %s", c->idx, c->why);
-	complete = r->finished >= r->conns;
+	if (c->flags & HF_LAST)
+		r->lasts++;
+	/* A crr test has a connection per transaction: it ends when every
+	 * slot's last one has. */
+	complete = r->test == TEST_CRR ? r->lasts >= r->conns : r->finished >= r->conns;
 	if (complete) {
 		for (pp = &recs; *pp != r; pp = &(*pp)->next)
 			;
@@ -1598,7 +1669,7 @@ conn_finish(struct conn *c)
 					         "the server's sha256 differs from what was sent");
 				}
 			}
-		} else if (c->test == TEST_RR && c->client && c->trans < c->trans_goal &&
+		} else if (is_rr(c->test) && c->client && c->trans < c->trans_goal &&
 		           c->deadline == 0) {
 			c->failed = true;
 			snprintf(c->why, sizeof(c->why), "%" PRIu64 " of %" PRIu64 " transactions",
@@ -1785,6 +1856,7 @@ server_accept(struct worker *w, struct run *r)
 		c->next = w->list;
 		w->list = c;
 		w->active++;
+		w->accepted++;
 	}
 }
 
@@ -1803,25 +1875,48 @@ server_reap(struct worker *w)
 	}
 }
 
+/* --reuseport off: the host's one listener, made by the first worker to
+ * get here; every worker accepts the connections its lcore owns from it. */
+static pthread_mutex_t listen_lock = PTHREAD_MUTEX_INITIALIZER;
+static int shared_lfd = -1;
+
+static int
+server_socket(const struct opts *o)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(o->port)};
+	int one = 1, fd;
+
+	sin.sin_addr.s_addr = o->ip;
+	fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (ph_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (o->reuseport && ph_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0))
+		goto fail;
+	sock_bufs(o, fd);
+	if (ph_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || ph_listen(fd, 1024) < 0)
+		goto fail;
+	return fd;
+fail:
+	ph_close(fd);
+	return -1;
+}
+
 static int
 server_listen(struct worker *w)
 {
-	const struct opts *o = w->o;
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(o->port)};
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-	int one = 1;
 
-	sin.sin_addr.s_addr = o->ip;
-	w->lfd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (w->lfd < 0)
-		return -1;
-	/* One listener per worker lcore on the same port. */
-	if (ph_setsockopt(w->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    ph_setsockopt(w->lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
-		return -1;
-	sock_bufs(o, w->lfd);
-	if (ph_bind(w->lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    ph_listen(w->lfd, 1024) < 0 || ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfd, &ev) < 0)
+	if (w->o->reuseport) {
+		w->lfd = server_socket(w->o); /* one listener per worker lcore */
+	} else {
+		pthread_mutex_lock(&listen_lock);
+		if (shared_lfd < 0)
+			shared_lfd = server_socket(w->o);
+		w->lfd = shared_lfd;
+		pthread_mutex_unlock(&listen_lock);
+	}
+	if (w->lfd < 0 || ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfd, &ev) < 0)
 		return -1;
 	return 0;
 }
@@ -1901,7 +1996,10 @@ client_report(struct run *r, int fini_rc)
 	bool hashed = false, same = true;
 	uint8_t s0[32];
 	double secs, gbps;
-	const char *name = o->test == TEST_RR ? "rr" : o->reverse ? "bulk-reverse" : "bulk";
+	const char *name = o->test == TEST_RR    ? "rr"
+	                   : o->test == TEST_CRR ? "crr"
+	                   : o->reverse          ? "bulk-reverse"
+	                                         : "bulk";
 
 	if (lat == NULL)
 		return 1;
@@ -1946,14 +2044,14 @@ client_report(struct run *r, int fini_rc)
 	if (fini_rc < 0 && why[0] == '\0')
 		snprintf(why, sizeof(why), "packet buffers missing at shutdown");
 	secs = t1 > t0 && t0 != UINT64_MAX ? (double)(t1 - t0) / 1e9 : 0;
-	data = o->test == TEST_RR ? tx + rx : o->reverse ? rx : tx;
+	data = is_rr(o->test) ? tx + rx : o->reverse ? rx : tx;
 	gbps = secs > 0 ? (double)data * 8 / secs / 1e9 : 0;
 	if (o->json) {
 		printf("{\"role\":\"client\",\"test\":\"%s\",\"raw\":%s,\"conns\":%u,\"bytes\":"
 		       "%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
 		       ",\"seconds\":%.6f,\"gbps\":%.6f",
 		       name, o->raw ? "true" : "false", o->conns, data, tx, rx, secs, gbps);
-		if (o->test == TEST_RR)
+		if (is_rr(o->test))
 			printf(",\"req\":%u,\"resp\":%u,\"transactions\":%" PRIu64
 			       ",\"tps\":%.1f,\"lat_us\":{\"mean\":%.2f,\"p50\":%.2f,\"p90\":%.2f,"
 			       "\"p99\":%.2f,\"p999\":%.2f,\"max\":%.2f}",
@@ -1962,6 +2060,10 @@ client_report(struct run *r, int fini_rc)
 			       hist_quantile(lat, 0.5) / 1e3, hist_quantile(lat, 0.9) / 1e3,
 			       hist_quantile(lat, 0.99) / 1e3, hist_quantile(lat, 0.999) / 1e3,
 			       (double)lat->max / 1e3);
+		/* crr: a transaction is a connection, its latency the
+		 * connection's, from connect to the response. */
+		if (o->test == TEST_CRR)
+			printf(",\"cps\":%.1f", secs > 0 ? (double)trans / secs : 0);
 		printf(",\"sha256\":\"%s\",\"failed_conns\":%u,\"ok\":%s", sum, failed,
 		       failed || fini_rc < 0 ? "false" : "true");
 		if (why[0] != '\0')
@@ -1970,12 +2072,14 @@ client_report(struct run *r, int fini_rc)
 	} else {
 		printf("ph-perf: client %s conns=%u bytes=%" PRIu64 " seconds=%.3f gbps=%.3f", name,
 		       o->conns, data, secs, gbps);
-		if (o->test == TEST_RR)
+		if (is_rr(o->test))
 			printf(" req=%u resp=%u transactions=%" PRIu64
 			       " tps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
 			       o->req, o->resp, trans, secs > 0 ? (double)trans / secs : 0,
 			       hist_quantile(lat, 0.5) / 1e3, hist_quantile(lat, 0.99) / 1e3,
 			       hist_quantile(lat, 0.999) / 1e3, (double)lat->max / 1e3);
+		if (o->test == TEST_CRR)
+			printf(" cps=%.1f", secs > 0 ? (double)trans / secs : 0);
 		printf(" sha256=%s result=%s%s%s\n", sum, failed || fini_rc < 0 ? "FAIL" : "ok",
 		       why[0] ? ": " : "", why);
 	}
@@ -2059,14 +2163,18 @@ usage(FILE *f)
 	        "       ph-perf gen --bytes N [--seed S]   the test pattern on stdout\n"
 	        "       ph-perf sha256 [FILE]              sha256 of FILE or stdin\n"
 	        "client:\n"
-	        "  --test bulk|rr     bulk transfer (default) or request/response\n"
+	        "  --test bulk|rr|crr bulk transfer (default), request/response, or\n"
+	        "                     connect-request-response-close (a new connection per\n"
+	        "                     transaction; the server closes first)\n"
 	        "  --reverse          bulk: the server sends, the client receives\n"
 	        "  --req N --resp N   rr: request and response sizes (default 1 and 1)\n"
-	        "  --conns N          parallel connections (default 1), spread over the workers\n"
+	        "  --conns N          parallel connections (default 1), spread over the workers;\n"
+	        "                     crr: connections open at a time\n"
 	        "  --bytes N[KMG]     bulk: bytes in all (split over the connections);\n"
 	        "                     rr: stop after N bytes both ways\n"
 	        "  --seconds S        stop after S seconds (default 10 when nothing else says)\n"
-	        "  --transactions N   rr: stop after N transactions in all\n"
+	        "  --transactions N   rr, crr: stop after N transactions (crr: connections) in "
+	        "all\n"
 	        "  --raw              no ph-perf header: for Linux peers (socat, nc);\n"
 	        "                     bulk sends, --reverse only receives, rr expects an echo\n"
 	        "  --file F           send the contents of F instead of the pattern\n"
@@ -2078,6 +2186,8 @@ usage(FILE *f)
 	        "  --source N[KMG]    raw: send N bytes of the pattern (or --file F) to each "
 	        "client\n"
 	        "  --count N, --once  exit after N tests (one); exit status says if all passed\n"
+	        "  --reuseport        a listener per worker lcore (SO_REUSEPORT) instead of\n"
+	        "                     the host's one listener with an accept queue per worker\n"
 	        "both:\n"
 	        "  --sha256           hash the data stream (what was received, else what was "
 	        "sent)\n"
@@ -2123,6 +2233,7 @@ enum {
 	O_RCVBUF,
 	O_NODELAY,
 	O_NONODELAY,
+	O_REUSEPORT,
 };
 
 static int
@@ -2156,6 +2267,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	        {"rcvbuf", required_argument, NULL, O_RCVBUF},
 	        {"nodelay", no_argument, NULL, O_NODELAY},
 	        {"no-nodelay", no_argument, NULL, O_NONODELAY},
+	        {"reuseport", no_argument, NULL, O_REUSEPORT},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -2182,6 +2294,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->test = TEST_BULK;
 			else if (strcmp(optarg, "rr") == 0)
 				o->test = TEST_RR;
+			else if (strcmp(optarg, "crr") == 0)
+				o->test = TEST_CRR;
 			else
 				bad = 1;
 			break;
@@ -2273,6 +2387,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_NONODELAY:
 			o->nodelay = 0;
 			break;
+		case O_REUSEPORT:
+			o->reuseport = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -2293,8 +2410,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		        o->server ? "[ADDR:]PORT" : "ADDR:PORT");
 		return -1;
 	}
-	if (o->test == TEST_RR && o->reverse) {
+	if (is_rr(o->test) && o->reverse) {
 		fprintf(stderr, "ph-perf: --reverse is for bulk tests\n");
+		return -1;
+	}
+	if (o->test == TEST_CRR && (o->raw || o->hash || o->has_expect || o->file != NULL)) {
+		fprintf(stderr, "ph-perf: crr is between ph-perf ends, on the pattern, unhashed\n");
 		return -1;
 	}
 	if (!o->server && o->raw && o->test == TEST_RR && o->req != o->resp && o->verify == 1) {
@@ -2319,10 +2440,10 @@ client_setup(struct run *r)
 	struct opts *o = r->o;
 	uint64_t trans = o->transactions;
 
-	if (o->test == TEST_RR && trans == 0)
+	if (is_rr(o->test) && trans == 0)
 		trans = o->bytes > 0 ? (o->bytes + o->req + o->resp - 1) / (o->req + o->resp)
 		                     : UINT64_MAX;
-	if (o->test != TEST_RR)
+	if (!is_rr(o->test))
 		trans = UINT64_MAX;
 	else if (trans != UINT64_MAX && trans < o->conns)
 		o->conns = (unsigned)trans; /* no connection without a transaction */
@@ -2347,7 +2468,7 @@ client_setup(struct run *r)
 		        c, r,
 		        o->test == TEST_BULK && o->bytes > 0 ? share(o->bytes, i, o->conns) : 0,
 		        trans == UINT64_MAX ? UINT64_MAX : share(trans, i, o->conns));
-		if (o->seconds > 0 && !o->reverse)
+		if (o->seconds > 0 && !o->reverse && o->test != TEST_CRR)
 			c->hdr.duration_ms = (uint32_t)(o->seconds * 1000);
 	}
 	return 0;
@@ -2440,9 +2561,14 @@ main(int argc, char **argv)
 			failed++;
 		for (unsigned i = 0; i < r->n_workers; i++)
 			rc |= r->workers[i].rc;
-		if (!o.json)
-			printf("ph-perf: server tests=%u failed=%u result=%s\n", tests_done, failed,
-			       rc || failed || fini < 0 ? "FAIL" : "ok");
+		if (!o.json) {
+			/* Where the connections were accepted: with one listener
+			 * for the host, each worker takes the flows its lcore owns. */
+			printf("ph-perf: server tests=%u failed=%u accepted=", tests_done, failed);
+			for (unsigned i = 0; i < r->n_workers; i++)
+				printf("%s%" PRIu64, i ? "," : "", r->workers[i].accepted);
+			printf(" result=%s\n", rc || failed || fini < 0 ? "FAIL" : "ok");
+		}
 		return rc || failed || fini < 0 ? 1 : 0;
 	}
 	for (unsigned i = 0; i < r->n_workers; i++)

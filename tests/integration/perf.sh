@@ -13,8 +13,10 @@
 #    every byte received by polyhost compared with the pattern;
 #  - stack to stack: two ph-perf processes over net_memif, one CPU each (the
 #    server listens first): bulk SIZE each way, four parallel connections,
-#    request/response; then two workers on each side: bulk and rr over four
-#    connections, every connection on its owner at both ends;
+#    request/response, a connection per transaction (crr); then two workers
+#    on each side: bulk and rr over four connections, crr to the server's
+#    one listener with both workers accepting, every connection on its
+#    owner at both ends;
 #  - every ph-perf exits 0 with every mbuf back in its pool.
 # Usage: perf.sh BUILD_DIR. LONG=1 raises SIZE from 64 MiB to 1 GiB.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -38,9 +40,9 @@ PERF=$BUILD/apps/ph-perf
 . "$HERE/lib.sh"
 
 if [ "${LONG:-0}" = 1 ]; then
-	SIZE=1G RR_N=200000 T=600
+	SIZE=1G RR_N=200000 CRR_N=100000 T=600
 else
-	SIZE=64M RR_N=20000 T=120
+	SIZE=64M RR_N=20000 CRR_N=2000 T=120
 fi
 
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
@@ -306,6 +308,11 @@ memif_pair "memif bulk $SIZE over 4 connections, every byte checked" "" --bytes 
 memif_pair "memif rr 64/1024 x $RR_N over 2 connections" "" --test rr --req 64 --resp 1024 \
 	--conns 2 --transactions "$RR_N"
 memif_pair "memif rr 1/1 for 2 s" "" --test rr --seconds 2
+# A connection per transaction, the server closing first (its TIME-WAIT
+# entries are reused by the client's next SYNs on the same ports).
+memif_pair "memif crr 64/64: $CRR_N connections, 16 at a time" "" --test crr --req 64 --resp 64 \
+	--conns 16 --transactions "$CRR_N"
+check "... the server saw $CRR_N connections" grep -q "connections=$CRR_N " "$LOG.ms"
 
 # Two workers on each side (three lcores on two CPUs). The sender picks the
 # memif queue, so steering brings each segment to its flow's owner on both
@@ -327,6 +334,15 @@ check "... every connection on its owner (steered: client $(perf_report "$LOG.mc
 	no_handoff
 memif_pair "memif, two workers a side: rr 64/1024 x $RR_N over 4 connections" "" --test rr \
 	--req 64 --resp 1024 --conns 4 --transactions "$RR_N"
+check "... every connection on its owner (steered: client $(perf_report "$LOG.mc" steered_pkts), server $(perf_report "$LOG.ms" steered_pkts))" \
+	no_handoff
+# The server's one listener (no SO_REUSEPORT): each worker accepts the
+# connections its lcore owns, from its own queue.
+memif_pair "memif, two workers a side: crr $CRR_N connections, 16 at a time, one listener" "" \
+	--test crr --conns 16 --transactions "$CRR_N"
+accepted=$(sed -n 's/.* accepted=\([0-9,]*\) .*/\1/p' "$LOG.ms")
+check "... both server workers accepted from the one listener ($accepted)" \
+	grep -qE " accepted=[1-9][0-9]*,[1-9][0-9]* " "$LOG.ms"
 check "... every connection on its owner (steered: client $(perf_report "$LOG.mc" steered_pkts), server $(perf_report "$LOG.ms" steered_pkts))" \
 	no_handoff
 
