@@ -12,8 +12,12 @@
 #include <bsd/string.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "drivers/port.h"
+
+/* DPDK 22.11's net_tap: see ph_port_open(). */
+#define TAP_MAX_QUEUES 4
 
 #define PH_RSS_HF                                                                                  \
 	(RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |                 \
@@ -127,7 +131,7 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
-	uint16_t rx_desc = s->rx_desc, tx_desc = s->tx_desc;
+	uint16_t rx_desc = s->rx_desc, tx_desc = s->tx_desc, tx_max;
 	uint32_t frame;
 	int rc;
 
@@ -141,33 +145,38 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		return port_err(err, errlen, rc, "port %s: cannot read device info: %s", s->name,
 		                rte_strerror(-rc));
 	strlcpy(p->driver, info.driver_name, sizeof(p->driver));
-	if (s->n_rxq > info.max_rx_queues || s->n_txq > info.max_tx_queues)
+	tx_max = info.max_tx_queues;
+	/* DPDK 22.11's tap passes every queue's descriptor in one
+	 * multi-process message of 8 at start, and overruns it beyond. */
+	if (strcmp(info.driver_name, "net_tap") == 0)
+		tx_max = RTE_MIN(tx_max, TAP_MAX_QUEUES);
+	p->n_txq = s->n_txq;
+	p->txq_base = 0;
+	if (s->n_txq > tx_max && s->lead_relay_ok && s->n_txq - 1 <= tx_max) {
+		/* A queue per worker: the lead's few frames (ARP, ICMP, what
+		 * waited on ARP) go out through the first worker's. */
+		p->n_txq = (uint16_t)(s->n_txq - 1);
+		p->txq_base = 1;
+	}
+	if (strcmp(info.driver_name, "net_tap") == 0 && RTE_MAX(s->n_rxq, p->n_txq) > tx_max)
+		return port_err(err, errlen, -EINVAL,
+		                "port %s: net_tap takes at most %u queues in DPDK 22.11 "
+		                "(one per worker: use at most %u workers)",
+		                s->name, TAP_MAX_QUEUES, TAP_MAX_QUEUES);
+	if (s->n_rxq > info.max_rx_queues || p->n_txq > tx_max)
 		return port_err(err, errlen, -EINVAL,
 		                "port %s: needs %u RX and %u TX queues, %s has %u and %u", s->name,
-		                s->n_rxq, s->n_txq, info.driver_name, info.max_rx_queues,
-		                info.max_tx_queues);
+		                s->n_rxq, p->n_txq, info.driver_name, info.max_rx_queues, tx_max);
 	if (s->mtu > info.max_mtu || s->mtu < info.min_mtu)
 		return port_err(err, errlen, -EINVAL, "port %s: MTU %u outside %s's %u..%u",
 		                s->name, s->mtu, info.driver_name, info.min_mtu, info.max_mtu);
 	p->n_rxq = s->n_rxq;
-	p->n_txq = s->n_txq;
 	/* A tap's queues are kernel queue pairs, and a memif's rings are paired
 	 * with its peer's the other way round: both want as many RX as TX
 	 * queues. The extra RX queues are polled by the workers round-robin
 	 * (host.c). */
-	if (strcmp(info.driver_name, "net_memif") == 0)
+	if (strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_tap") == 0)
 		p->n_rxq = p->n_txq = RTE_MAX(p->n_rxq, p->n_txq);
-	if (strcmp(info.driver_name, "net_tap") == 0) {
-		p->n_rxq = p->n_txq = RTE_MAX(p->n_rxq, p->n_txq);
-		/* DPDK 22.11's tap passes every queue's descriptor in one
-		 * multi-process message of 8 at start, and overruns it beyond:
-		 * refuse rather than crash. */
-		if (p->n_rxq > 4)
-			return port_err(err, errlen, -EINVAL,
-			                "port %s: net_tap takes at most 4 queues in DPDK 22.11 "
-			                "(one per lcore: use at most 4 lcores)",
-			                s->name);
-	}
 	p->mtu = s->mtu;
 
 	memset(&conf, 0, sizeof(conf));
@@ -224,7 +233,11 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		conf.rx_adv_conf.rss_conf.rss_key_len = p->rss.key_len;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & PH_RSS_HF;
 	}
-	rss_reta_spread(&p->rss, info.reta_size ? info.reta_size : 128, p->n_rxq);
+	/* Over the queues the host asked for, one per worker: a tap or memif
+	 * pairs every TX queue with an RX queue, and the extra RX queues are
+	 * polled round-robin, so naming them would give their pollers more
+	 * flows than the rest. */
+	rss_reta_spread(&p->rss, info.reta_size ? info.reta_size : 128, s->n_rxq);
 
 	rc = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &conf);
 	if (rc != 0)
@@ -263,6 +276,19 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		return port_err(err, errlen, rc, "port %s: start failed: %s", s->name,
 		                rte_strerror(-rc));
 	p->started = true;
+	if (p->txq_base != 0) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "ph_lead_tx_%u", p->index);
+		p->lead_tx = rte_ring_create(name, 1024, rte_eth_dev_socket_id(p->port_id),
+		                             RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (p->lead_tx == NULL) {
+			rc = -rte_errno;
+			ph_port_close(p);
+			return port_err(err, errlen, rc, "port %s: lead's TX ring: %s", s->name,
+			                rte_strerror(-rc));
+		}
+	}
 	/* A host wants its own unicast, broadcast and the multicast it joins. */
 	rte_eth_promiscuous_disable(p->port_id);
 	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
@@ -273,6 +299,15 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 void
 ph_port_close(struct ph_port *p)
 {
+	if (p->lead_tx != NULL) {
+		struct rte_mbuf *m;
+
+		/* Frames the lead queued after the workers stopped. */
+		while (rte_ring_sc_dequeue(p->lead_tx, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(p->lead_tx);
+		p->lead_tx = NULL;
+	}
 	if (p->started) {
 		rte_eth_dev_stop(p->port_id);
 		p->started = false;

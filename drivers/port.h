@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * DPDK ethdev glue: open a port from a device spec (a PCI address or any vdev
- * string), one RX queue per worker lcore and one TX queue per lcore, probe
+ * string), one RX queue per worker lcore and one TX queue per lcore (or per
+ * worker, the lead's frames relayed, on a device short of queues), probe
  * its offloads (IPv4/TCP/UDP checksums, multi-segment TX) and program its RSS
  * key and redirection table, then read them back. The start and the end of
  * the packet path: RX bursts come from here, TX bursts go out here.
@@ -26,6 +27,9 @@ struct ph_port_setup {
 	bool is_pci;
 	uint16_t n_rxq; /* one per worker */
 	uint16_t n_txq; /* one per lcore */
+	/* N_TXQ counts a lead (lcore 0) that may send through the first
+	 * worker's queue when the device cannot give every lcore one. */
+	bool lead_relay_ok;
 	uint16_t rx_desc, tx_desc;
 	uint16_t mtu;
 	bool tso; /* use TCP segmentation offload if the device has it */
@@ -69,6 +73,12 @@ struct ph_port {
 	/* Fault injection (fault.h), NULL when none: set at start-up; each of
 	 * its queues is written by the lcore that owns the queue. */
 	struct fault_port *fault;
+	/* The device has a TX queue per worker, none for the lead: the lead's
+	 * frames go into this ring (single producer) and the first worker
+	 * sends them on its queue (single consumer). NULL when every lcore
+	 * has a queue. Lcore I sends on queue I - txq_base. */
+	struct rte_ring *lead_tx;
+	uint16_t txq_base;
 };
 
 /*

@@ -2,13 +2,16 @@
 /*
  * Ethernet input and output (see eth.h). Input runs on the worker that polled
  * the burst; output on whichever lcore sends, through that lcore's own TX
- * queue, so no two lcores ever share a queue.
+ * queue, so no two lcores ever share a queue. On a port with a queue per
+ * worker only (port.h: lead_tx), the lead's frames ride a ring to the first
+ * worker, which sends them on its queue.
  */
 #include <string.h>
 
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "core/host.h"
 #include "core/pkt.h"
@@ -111,6 +114,42 @@ eth_flatten(struct ph_lcore *lc, struct rte_mbuf *m)
 	return flat;
 }
 
+/* Into LC's TX buffer for PORT (sent when full, or at the poll's flush). */
+static inline void
+eth_xmit(struct ph_lcore *lc, const struct ph_port *port, struct rte_mbuf *m)
+{
+	uint16_t q = lc->txq - port->txq_base;
+
+	if (unlikely(port->fault != NULL))
+		fault_tx_buffer(port->fault, port->port_id, q, lc->txb[port->index], m,
+		                lc->now_tsc);
+	else
+		rte_eth_tx_buffer(port->port_id, q, lc->txb[port->index], m);
+}
+
+/* The first worker: send what the lead queued for ports without a queue of
+ * its own. */
+static unsigned
+eth_relay_lead(struct ph_lcore *lc)
+{
+	struct ph_host *h = lc->host;
+	unsigned moved = 0;
+
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		const struct ph_port *port = &h->ports[p];
+		struct rte_mbuf *pkts[PH_BURST];
+		unsigned n;
+
+		if (port->lead_tx == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(port->lead_tx, (void **)pkts, PH_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			eth_xmit(lc, port, pkts[i]);
+		moved += n;
+	}
+	return moved;
+}
+
 void
 eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
            const struct rte_ether_addr *dst, uint16_t type)
@@ -139,11 +178,13 @@ eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
 	eth_emit(hdr, dst, &ifc->mac, ifc->vlan, type);
 	m->l2_len = hl;
 	ph_mib(lc, PH_MIB_ethOutFrames);
-	if (unlikely(port->fault != NULL))
-		fault_tx_buffer(port->fault, port->port_id, lc->txq, lc->txb[port->index], m,
-		                lc->now_tsc);
-	else
-		rte_eth_tx_buffer(port->port_id, lc->txq, lc->txb[port->index], m);
+	if (unlikely(port->lead_tx != NULL) && lc->index == 0) {
+		/* No queue of the lead's own here: the first worker sends it. */
+		if (rte_ring_sp_enqueue(port->lead_tx, m) != 0)
+			ph_drop(lc, m, PH_DROP_TX_FULL);
+		return;
+	}
+	eth_xmit(lc, port, m);
 }
 
 static void
@@ -177,15 +218,19 @@ eth_tx_flush(struct ph_lcore *lc)
 	struct ph_host *h = lc->host;
 	unsigned sent = 0;
 
+	if (unlikely(lc->index == 1))
+		sent += eth_relay_lead(lc);
 	for (uint16_t p = 0; p < h->n_ports; p++) {
-		if (lc->txb[p] == NULL)
+		const struct ph_port *port = &h->ports[p];
+		uint16_t q = lc->txq - port->txq_base;
+
+		if (lc->txb[p] == NULL || (port->lead_tx != NULL && lc->index == 0))
 			continue;
 		/* Packets fault injection held whose time has come. */
-		if (unlikely(h->ports[p].fault != NULL))
-			fault_tx_release(h->ports[p].fault, h->ports[p].port_id, lc->txq,
-			                 lc->txb[p], lc->now_tsc);
+		if (unlikely(port->fault != NULL))
+			fault_tx_release(port->fault, port->port_id, q, lc->txb[p], lc->now_tsc);
 		if (lc->txb[p]->length > 0)
-			sent += rte_eth_tx_buffer_flush(h->ports[p].port_id, lc->txq, lc->txb[p]);
+			sent += rte_eth_tx_buffer_flush(port->port_id, q, lc->txb[p]);
 	}
 	return sent;
 }
@@ -196,6 +241,13 @@ eth_tx_fini(struct ph_lcore *lc)
 	struct ph_host *h = lc->host;
 
 	for (uint16_t p = 0; p < h->n_ports; p++) {
+		struct rte_ring *relay = h->ports[p].lead_tx;
+		struct rte_mbuf *m;
+
+		/* The relaying worker takes what the lead queued with it. */
+		while (relay != NULL && lc->index == 1 &&
+		       rte_ring_sc_dequeue(relay, (void **)&m) == 0)
+			ph_drop(lc, m, PH_DROP_SHUTDOWN);
 		if (lc->txb[p] == NULL)
 			continue;
 		/* What could not be sent by now never will be. */

@@ -238,6 +238,7 @@ host_ports(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errl
 		        .is_pci = cp->is_pci,
 		        .n_rxq = cp->queues ? cp->queues : h->n_workers,
 		        .n_txq = h->n_lcores,
+		        .lead_relay_ok = h->n_lcores > 1,
 		        .rx_desc = cp->rx_desc,
 		        .tx_desc = cp->tx_desc,
 		        .mtu = cp->mtu,

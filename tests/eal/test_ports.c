@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "drivers/port.h"
 
@@ -32,6 +34,28 @@ static struct ph_rss key;
 static bool have_netns;
 static char memif_sock[64];
 static const char *self_path;
+
+/* Open DEVICE for a host of RXQ workers and TXQ lcores (the lead's frames
+ * may be relayed through a worker's queue when TXQ > RXQ). */
+static int
+try_open(struct ph_port *p, const char *name, const char *device, uint16_t rxq, uint16_t txq,
+         char *err, size_t errlen)
+{
+	struct ph_port_setup s = {
+	        .name = name,
+	        .device = device,
+	        .n_rxq = rxq,
+	        .n_txq = txq,
+	        .lead_relay_ok = txq > rxq,
+	        .rx_desc = 256,
+	        .tx_desc = 256,
+	        .mtu = 1500,
+	        .pool = pool,
+	        .rss_key = &key,
+	};
+
+	return ph_port_open(p, &s, err, errlen);
+}
 
 static void
 open_port(struct ph_port *p, const char *name, const char *device, uint16_t queues)
@@ -233,32 +257,89 @@ tap_port(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
+/* Flows belong to workers: the RETA names only the queues the host asked
+ * for, even where the device pairs RX with TX queues and so has more. */
+static void
+reta_names_workers_only(const struct ph_port *p, uint16_t workers)
+{
+	for (uint16_t i = 0; i < p->rss.reta_size; i++)
+		if (p->rss.reta[i] >= workers)
+			fail_msg("RETA[%u] = %u, past the %u workers", i, p->rss.reta[i], workers);
+}
+
+static void
+tap_two_workers_three_lcores(void **state)
+{
+	struct ph_port p = {0};
+	char err[256] = "";
+
+	(void)state;
+	if (!have_netns)
+		skip();
+	assert_int_equal(try_open(&p, "t1", "net_tap1", 2, 3, err, sizeof(err)), 0);
+	/* A queue per lcore, each RX paired with a TX: 3 RX queues. */
+	assert_int_equal(p.n_txq, 3);
+	assert_int_equal(p.n_rxq, 3);
+	assert_null(p.lead_tx);
+	reta_names_workers_only(&p, 2);
+	ph_port_close(&p);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+static void
+tap_four_workers_lead_relayed(void **state)
+{
+	struct ph_port p = {0};
+	char err[256] = "";
+
+	(void)state;
+	if (!have_netns)
+		skip();
+	/* Five lcores, four workers: the tap's four queues go to the workers,
+	 * the lead's frames through the first worker's queue. */
+	assert_int_equal(try_open(&p, "t2", "net_tap2", 4, 5, err, sizeof(err)), 0);
+	assert_int_equal(p.n_txq, 4);
+	assert_int_equal(p.n_rxq, 4);
+	assert_int_equal(p.txq_base, 1);
+	assert_non_null(p.lead_tx);
+	reta_names_workers_only(&p, 4);
+	/* What the lead queued and nobody sent is freed at close. */
+	assert_int_equal(rte_ring_sp_enqueue(p.lead_tx, rte_pktmbuf_alloc(pool)), 0);
+	ph_port_close(&p);
+	assert_null(p.lead_tx);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+static void
+tap_five_workers_refused(void **state)
+{
+	struct ph_port p = {0};
+	char err[256] = "";
+
+	(void)state;
+	if (!have_netns)
+		skip();
+	/* Five workers cannot each have a queue: a clear error, nothing opened. */
+	assert_int_equal(try_open(&p, "t3", "net_tap3", 5, 6, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most 4"));
+}
+
 int
 main(int argc, char **argv)
 {
 	char prefix[64], rundir[96], memif_srv[160];
-	char *eal[] = {argv[0],
-	               "--no-huge",
-	               "-m",
-	               "256",
-	               "--no-pci",
-	               "--no-shconf",
-	               prefix,
-	               "-l",
-	               "0",
-	               "--vdev",
-	               "net_ring0",
-	               "--vdev",
-	               memif_srv,
-	               "--log-level",
-	               "*:warning",
-	               "--vdev", /* the tap last: dropped without a private netns */
-	               "net_tap0,iface=phe0",
-	               NULL};
+	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf", prefix, "-l",
+	               "0", "--vdev", "net_ring0", "--vdev", memif_srv, "--log-level", "*:warning",
+	               /* the taps last: dropped without a private netns */
+	               "--vdev", "net_tap0,iface=phe0", "--vdev", "net_tap1,iface=phe1", "--vdev",
+	               "net_tap2,iface=phe2", "--vdev", "net_tap3,iface=phe3", NULL};
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(ring_loopback),
 	        cmocka_unit_test(memif_two_processes),
 	        cmocka_unit_test(tap_port),
+	        cmocka_unit_test(tap_two_workers_three_lcores),
+	        cmocka_unit_test(tap_four_workers_lead_relayed),
+	        cmocka_unit_test(tap_five_workers_refused),
 	};
 	int n = (int)(sizeof(eal) / sizeof(eal[0])) - 1, rc;
 
@@ -272,7 +353,7 @@ main(int argc, char **argv)
 	/* The tap appears in this process's own network namespace, nowhere else. */
 	have_netns = unshare(CLONE_NEWNET) == 0;
 	if (!have_netns) { /* then no tap at all */
-		n -= 2;
+		n -= 8;
 		eal[n] = NULL;
 	}
 	snprintf(prefix, sizeof(prefix), "--file-prefix=ph-eal-%d", (int)getpid());
