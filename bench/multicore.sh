@@ -1,6 +1,6 @@
 #!/bin/bash
 # Scaling with worker lcores: polyhostd's HTTP service (/bytes/N) on 1, 2 and
-# 3 workers over a net_tap with a queue per lcore, driven by wrk from the
+# 4 workers over a net_tap with a queue per worker, driven by wrk from the
 # Linux side of the tap in a namespace of this script's own. Reports
 # requests/s with keep-alive and connections/s with "Connection: close",
 # each the median of REPEAT runs (range in brackets), and how many packets
@@ -60,11 +60,12 @@ wrk_rate() {
 
 echo "| workers | requests/s, keep-alive (32 conns) | connections/s (Connection: close, 8 conns) | steered packets |"
 echo "|---|---|---|---|"
-for w in 1 2 3; do
+for w in 1 2 4; do
 	case $w in
 	1) lcores=0@1 ;;
 	2) lcores=0@0,1@1,2@1 ;;
-	3) lcores=0@0,1@1,2@0,3@1 ;; # net_tap (DPDK 22.11): 4 queues at most
+	# net_tap (DPDK 22.11): 4 queues at most, the lead's frames relayed
+	4) lcores=0@0,1@1,2@0,3@1,4@0 ;;
 	esac
 	if ! ns_start "$NS" "$LOG" "polyhostd: ready" "$BUILD/apps/polyhostd" -c "$CONF" \
 		--lcores "$lcores"; then

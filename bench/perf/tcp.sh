@@ -18,6 +18,8 @@
 # CPUs are assumed (the stack and ph-perf's client on CPU 1, the peer on CPU 0).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 BUILD=$(realpath "${1:-$ROOT/build}")
 SECS=${2:-3}
 REPEAT=${REPEAT:-3}
@@ -43,13 +45,8 @@ done
 [ -x "$PERF" ] || { echo "build first: $PERF"; exit 2; }
 
 cleanup() {
-	local p
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	bench_stop $PIDS
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf "/var/run/dpdk/ph-bench-$$-a" "/var/run/dpdk/ph-bench-$$-ms" \
@@ -87,15 +84,6 @@ record() {
 		'. + {path: $path, run: $run, rep: $rep, date: $date}' <<< "$line" >> "$OUT"
 }
 
-# wait_for LOG PATTERN: 10 s at most.
-wait_for() {
-	for _ in $(seq 1 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # ---- veth between two namespaces ----
 ip netns add "$NSA" && ip netns add "$NSB" || exit 77
 ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB"
@@ -111,7 +99,7 @@ ip netns exec "$NSB" ip addr add 198.18.3.2/24 dev "$VB"
 # The kernel's server in B on CPU 0, for every veth and afpacket run.
 ip netns exec "$NSB" taskset -c 0 "$LPERF" server 5001 > "$LOG.lsrv" 2>&1 &
 PIDS="$PIDS $!"
-wait_for "$LOG.lsrv" listening || { echo "Linux server did not start"; exit 1; }
+bench_wait_for "$LOG.lsrv" listening || { echo "Linux server did not start"; exit 1; }
 
 echo "veth: Linux <-> Linux" >&2
 ip netns exec "$NSA" ip addr add 198.18.3.1/24 dev "$VA"
@@ -144,7 +132,7 @@ for REP in $(seq 1 "$REPEAT"); do for t in "${TESTS[@]}"; do
 	ip netns exec "$NSA" timeout 60 "$PERF" -c "$CONF_A" -- server 5002 --once \
 		> "$LOG.psrv" 2>&1 &
 	p=$!
-	wait_for "$LOG.psrv" listening
+	bench_wait_for "$LOG.psrv" listening
 	# shellcheck disable=SC2086
 	ip netns exec "$NSB" taskset -c 0 timeout 60 "$LPERF" client 198.18.3.1:5002 --json \
 		--wait 5000 ${t#*|} > "$LOG.run" 2>&1
@@ -153,25 +141,15 @@ for REP in $(seq 1 "$REPEAT"); do for t in "${TESTS[@]}"; do
 done; done
 
 # ---- memif: two polyhost processes ----
-memif_conf() { # FILE PREFIX LCORE ROLE ADDRESS
-	cat > "$1" <<INI
-[eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$2 --log-level=*:warning
-lcores = $3
-[port m0]
-device = net_memif0,role=$4,id=0,socket=$SOCK,socket-abstract=no
-address = $5/24
-INI
-}
-memif_conf "$CONF_MS" "ph-bench-$$-ms" 0 server 198.18.4.1
-memif_conf "$CONF_MC" "ph-bench-$$-mc" 1 client 198.18.4.2
+bench_memif_conf "$CONF_MS" "ph-bench-$$-ms" 0 server 198.18.4.1 "$SOCK"
+bench_memif_conf "$CONF_MC" "ph-bench-$$-mc" 1 client 198.18.4.2 "$SOCK"
 echo "memif: polyhost <-> polyhost" >&2
 for REP in $(seq 1 "$REPEAT"); do for t in "${TESTS[@]}"; do
 	rm -f "$SOCK"
 	# The memif server listens before the client starts, and outlives it.
 	timeout 60 "$PERF" -c "$CONF_MS" -- server 5001 --once > "$LOG.msrv" 2>&1 &
 	p=$!
-	wait_for "$LOG.msrv" listening
+	bench_wait_for "$LOG.msrv" listening
 	# shellcheck disable=SC2086
 	timeout 60 "$PERF" -c "$CONF_MC" -- client 198.18.4.1:5001 --json --wait 10000 \
 		${t#*|} > "$LOG.run" 2>&1
