@@ -257,6 +257,18 @@ neigh_input(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip,
 }
 
 void
+neigh_link_up(struct neigh_table *t, uint16_t ifindex, uint64_t now_ms)
+{
+	struct neigh_entry *e;
+
+	TAILQ_FOREACH(e, &t->used, lru)
+	if (e->state == NEIGH_INCOMPLETE && e->ifindex == ifindex) {
+		e->probes = 0;
+		e->next_ms = now_ms;
+	}
+}
+
+void
 neigh_tick(struct neigh_table *t, uint64_t now_ms)
 {
 	struct neigh_entry *e, *next;

@@ -104,6 +104,13 @@ void neigh_resolve(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32
 bool neigh_input(struct neigh_table *t, uint16_t ctx, uint16_t ifindex, uint32_t ip,
                  const struct rte_ether_addr *mac, bool target_is_us, uint64_t now_ms);
 
+/*
+ * The link under IFINDEX came up: requests sent while it was down were lost,
+ * so every unresolved neighbour there asks again at the next neigh_tick(),
+ * with its full count of tries, instead of waiting out retrans_ms.
+ */
+void neigh_link_up(struct neigh_table *t, uint16_t ifindex, uint64_t now_ms);
+
 /* Run the timers: retransmissions, failures, re-validation, removal. */
 void neigh_tick(struct neigh_table *t, uint64_t now_ms);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -20,6 +21,7 @@
 #include "icmp/icmp.h"
 
 #define NEIGH_TICK_MS 10
+#define LINK_CHECK_MS 100
 
 static void
 lead_publish(void *arg, uint16_t ctx, uint32_t ip, const struct rte_ether_addr *mac)
@@ -196,14 +198,56 @@ lead_call(struct ph_host *h, lead_call_fn fn, void *arg, unsigned timeout_ms)
 	}
 }
 
+static bool
+port_link_up(const struct ph_port *p)
+{
+	struct rte_eth_link link;
+
+	return rte_eth_link_get_nowait(p->port_id, &link) == 0 &&
+	       link.link_status == RTE_ETH_LINK_UP;
+}
+
 void
 lead_start(struct ph_lcore *lead)
 {
 	const struct ph_host *h = lead->host;
 
+	for (uint16_t p = 0; p < h->n_ports; p++)
+		lead->lead->link_up[p] = port_link_up(&h->ports[p]);
 	for (uint16_t i = 0; i < h->n_ifaces; i++)
 		for (unsigned a = 0; a < h->ifaces[i].n_addrs; a++)
 			arp_announce(lead, i, h->ifaces[i].addrs[a].ip);
+}
+
+/* A link that came up (a memif whose peer connected, a cable plugged in):
+ * announce our addresses on it again and resolve at once what waited, for
+ * both went nowhere while it was down. */
+static void
+lead_link_check(struct ph_lcore *lead)
+{
+	struct ph_host *h = lead->host;
+	struct ph_lead *l = lead->lead;
+
+	for (uint16_t p = 0; p < h->n_ports; p++) {
+		bool up = port_link_up(&h->ports[p]);
+
+		if (up == l->link_up[p])
+			continue;
+		l->link_up[p] = up;
+		RTE_LOG(NOTICE, USER1, "port %s: link %s\n", h->ports[p].name, up ? "up" : "down");
+		if (!up)
+			continue;
+		for (uint16_t i = 0; i < h->n_ifaces; i++) {
+			const struct ph_iface *ifc = &h->ifaces[i];
+
+			if (ph_iface_port(h, ifc) != &h->ports[p])
+				continue;
+			for (unsigned a = 0; a < ifc->n_addrs; a++)
+				arp_announce(lead, i, ifc->addrs[a].ip);
+			neigh_link_up(l->neigh, i, lead->now_ms);
+		}
+		l->next_neigh_tick_ms = lead->now_ms; /* the requests go now */
+	}
 }
 
 unsigned
@@ -226,6 +270,10 @@ lead_poll(struct ph_lcore *lead)
 		work += n;
 	}
 	work += lead_mbox_poll(lead);
+	if (lead->now_ms >= l->next_link_check_ms) {
+		lead_link_check(lead);
+		l->next_link_check_ms = lead->now_ms + LINK_CHECK_MS;
+	}
 	if (lead->now_ms >= l->next_neigh_tick_ms) {
 		neigh_tick(l->neigh, lead->now_ms);
 		l->next_neigh_tick_ms = lead->now_ms + NEIGH_TICK_MS;

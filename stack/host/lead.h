@@ -3,12 +3,17 @@
  * The lead core's own work: the packets workers hand it (ARP, ICMP, next hops
  * to resolve, ICMP errors to send), the neighbour table and its timers, and
  * requests from other threads (telemetry) that must run where the state they
- * read lives. Workers never wait on the lead: they enqueue and go on.
+ * read lives, and the ports' link state (a link that comes up gets our
+ * announcements and pending requests again). Workers never wait on the
+ * lead: they enqueue and go on.
  */
 #ifndef PH_HOST_LEAD_H
 #define PH_HOST_LEAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "core/lcore.h"
 
 struct ph_lcore;
 struct ph_host;
@@ -21,6 +26,11 @@ struct ph_lead {
 	/* ICMP error rate limit: thousandths of a token, refilled per ms. */
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_ms;
+	/* Link state of each port as last seen, checked every LINK_CHECK_MS:
+	 * what was sent while a link was down (ARP) is sent again when it
+	 * comes up. */
+	bool link_up[PH_MAX_PORTS];
+	uint64_t next_link_check_ms;
 };
 
 int lead_init(struct ph_lcore *lead);

@@ -142,6 +142,33 @@ bounded_queue(void **state)
 	assert_int_equal(r.last_drop, PH_DROP_SHUTDOWN);
 }
 
+/* A request sent while the link was down went nowhere: when it comes up,
+ * the neighbours unresolved on it ask again at once, the others wait. */
+static void
+link_up_asks_again(void **state)
+{
+	struct rec r = {0};
+	struct neigh_table *t = neigh_table_create(&params, &ops, &r);
+
+	(void)state;
+	neigh_resolve(t, 0, 0, 0xc6120001, PKT(1), 0); /* on interface 0 */
+	neigh_resolve(t, 0, 1, 0xc6120002, PKT(2), 0); /* on interface 1 */
+	assert_int_equal(r.solicit_bcast, 2);
+	neigh_tick(t, 100);
+	assert_int_equal(r.solicit_bcast, 2); /* retrans_ms is 1000 */
+	neigh_link_up(t, 0, 150);
+	neigh_tick(t, 150);
+	assert_int_equal(r.solicit_bcast, 3);
+	assert_int_equal(r.last_ip, 0xc6120001);
+	/* With its full count of tries: three more before it fails. */
+	neigh_tick(t, 1150);
+	neigh_tick(t, 2150);
+	assert_int_equal(neigh_pending_count(t), 2);
+	assert_true(neigh_input(t, 0, 0, 0xc6120001, &mac1, true, 2200));
+	assert_int_equal(r.transmit, 1);
+	neigh_table_destroy(t);
+}
+
 static void
 resolution_fails(void **state)
 {
@@ -255,9 +282,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(resolve_then_release), cmocka_unit_test(bounded_queue),
-	        cmocka_unit_test(resolution_fails),     cmocka_unit_test(ageing),
-	        cmocka_unit_test(merge_rule),           cmocka_unit_test(table_bounds),
+	        cmocka_unit_test(resolve_then_release),
+	        cmocka_unit_test(link_up_asks_again),
+	        cmocka_unit_test(bounded_queue),
+	        cmocka_unit_test(resolution_fails),
+	        cmocka_unit_test(ageing),
+	        cmocka_unit_test(merge_rule),
+	        cmocka_unit_test(table_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
