@@ -180,10 +180,10 @@ cmd_ports(void)
 
 		if (p == NULL)
 			continue;
-		printf("%lld: %s: <%s> mtu %lld driver %s rxq %lld txq %lld rss %s\n",
+		printf("%lld: %s: <%s> mtu %lld driver %s rxq %lld txq %lld rss %s lead tx %s\n",
 		       jint(p, "port_id"), jstr(p, "name"), jstr(p, "link"), jint(p, "mtu"),
 		       jstr(p, "driver"), jint(p, "rx_queues"), jint(p, "tx_queues"),
-		       jstr(p, "rss"));
+		       jstr(p, "rss"), jstr(p, "lead_tx"));
 		printf("    link/ether %s offloads: %s\n", jstr(p, "mac"), jstr(p, "offloads"));
 		printf("    RX: packets %lld bytes %lld missed %lld errors %lld nombuf %lld\n",
 		       jint(p, "rx_packets"), jint(p, "rx_bytes"), jint(p, "rx_missed"),

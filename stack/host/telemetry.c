@@ -135,6 +135,8 @@ cmd_lcore(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	                             : lc->is_lead                ? "lead"
 	                                                          : "worker");
 	rte_tel_data_add_dict_int(d, "rxq", lc->rxq == PH_NO_QUEUE ? -1 : lc->rxq);
+	/* Its queue on ports with one per lcore; on ports with one per worker
+	 * (`phctl ports`: lead tx via lcore 1) a worker's is one lower. */
 	rte_tel_data_add_dict_int(d, "txq", lc->txq);
 	rte_tel_data_add_dict_u64(d, "frames_in", ph_ctr_read(&lc->ctr.mib[PH_MIB_ethInFrames]));
 	rte_tel_data_add_dict_u64(d, "frames_out", ph_ctr_read(&lc->ctr.mib[PH_MIB_ethOutFrames]));
@@ -180,6 +182,9 @@ cmd_port(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "link", buf);
 	rte_tel_data_add_dict_int(d, "rx_queues", p->n_rxq);
 	rte_tel_data_add_dict_int(d, "tx_queues", p->n_txq);
+	/* A queue per worker only: the lead's frames leave through lcore 1's. */
+	rte_tel_data_add_dict_string(d, "lead_tx",
+	                             p->lead_tx != NULL ? "via lcore 1" : "own queue");
 	rte_tel_data_add_dict_string(d, "rss", p->rss.hw ? "hardware" : "software");
 	snprintf(buf, sizeof(buf), "%s%s%s%s%s", p->ol.tx_ip_csum ? "tx-ip " : "",
 	         p->ol.tx_udp_csum ? "tx-udp " : "", p->ol.tx_tcp_csum ? "tx-tcp " : "",

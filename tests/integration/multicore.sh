@@ -112,6 +112,9 @@ EXP=$(yes abcdefghijklmnopqrstuvwxyz | tr -d '\n' | head -c 200000 | sha256sum |
 # net_tap in DPDK 22.11 takes at most 4 queues: one per worker, the lead's
 # frames (ARP, ICMP) relayed through the first worker's queue.
 http_round 4 0@0,1@1,2@0,3@1,4@0
+ports=$("$BUILD/apps/phctl" -p "$PREFIX" ports | head -1)
+check "4 workers: the tap's 4 queues are the workers', the lead's frames go via lcore 1 ($ports)" \
+	grep -q "txq 4 .*lead tx via lcore 1" <<< "$ports"
 check "4 workers: ping answered (the lead's echo replies leave through worker 1's queue)" \
 	nsx ping -q -c 3 -i 0.2 -W 2 198.18.0.2
 check "polyhostd (four workers): clean shutdown, no mbuf lost" ns_stop
