@@ -133,6 +133,7 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	struct rte_eth_conf conf;
 	uint16_t rx_desc = s->rx_desc, tx_desc = s->tx_desc, tx_max;
 	uint32_t frame;
+	bool tap, memif;
 	int rc;
 
 	strlcpy(p->name, s->name, sizeof(p->name));
@@ -145,10 +146,12 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		return port_err(err, errlen, rc, "port %s: cannot read device info: %s", s->name,
 		                rte_strerror(-rc));
 	strlcpy(p->driver, info.driver_name, sizeof(p->driver));
+	tap = strcmp(info.driver_name, "net_tap") == 0;
+	memif = strcmp(info.driver_name, "net_memif") == 0;
 	tx_max = info.max_tx_queues;
 	/* DPDK 22.11's tap passes every queue's descriptor in one
 	 * multi-process message of 8 at start, and overruns it beyond. */
-	if (strcmp(info.driver_name, "net_tap") == 0)
+	if (tap)
 		tx_max = RTE_MIN(tx_max, TAP_MAX_QUEUES);
 	p->n_txq = s->n_txq;
 	p->txq_base = 0;
@@ -158,7 +161,7 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 		p->n_txq = (uint16_t)(s->n_txq - 1);
 		p->txq_base = 1;
 	}
-	if (strcmp(info.driver_name, "net_tap") == 0 && RTE_MAX(s->n_rxq, p->n_txq) > tx_max)
+	if (tap && RTE_MAX(s->n_rxq, p->n_txq) > tx_max)
 		return port_err(err, errlen, -EINVAL,
 		                "port %s: net_tap takes at most %u queues in DPDK 22.11 "
 		                "(one per worker: use at most %u workers)",
@@ -175,7 +178,7 @@ ph_port_open(struct ph_port *p, const struct ph_port_setup *s, char *err, size_t
 	 * with its peer's the other way round: both want as many RX as TX
 	 * queues. The extra RX queues are polled by the workers round-robin
 	 * (host.c). */
-	if (strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_tap") == 0)
+	if (memif || tap)
 		p->n_rxq = p->n_txq = RTE_MAX(p->n_rxq, p->n_txq);
 	p->mtu = s->mtu;
 

@@ -81,6 +81,10 @@ struct ph_port {
 	uint16_t txq_base;
 };
 
+/* The lcore (the first worker) that sends the lead's frames on ports with
+ * lead_tx. */
+#define PH_LEAD_RELAY_LCORE 1
+
 /*
  * The DPDK port of a configured device, or -ENODEV. A vdev spec is named by
  * what precedes its first comma; a PCI address is normalized to DDDD:BB:DD.F.

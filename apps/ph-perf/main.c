@@ -575,6 +575,16 @@ is_rr(int test)
 	return test == TEST_RR || test == TEST_CRR;
 }
 
+/* The name a result line gives a test (not raw, header read). */
+static const char *
+kind_name(int test, bool reverse)
+{
+	return test == TEST_RR    ? "rr"
+	       : test == TEST_CRR ? "crr"
+	       : reverse          ? "bulk-reverse"
+	                          : "bulk";
+}
+
 /* Header flags. */
 #define HF_REVERSE 0x01 /* the server sends */
 #define HF_HASH    0x02 /* the receiver hashes the stream */
@@ -764,6 +774,16 @@ static void conn_arm(struct conn *c);
 static struct test_rec *rec_get(uint32_t id, bool alone, const struct conn *c);
 static void conn_finish(struct conn *c);
 static void crr_next(struct conn *c);
+
+/* Take the connection's socket out of the worker's epoll and close it. */
+static void
+conn_close_fd(struct conn *c)
+{
+	ph_epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	ph_close(c->fd);
+	c->fd = -1;
+	c->events = 0;
+}
 
 static void
 conn_fail(struct conn *c, const char *fmt, ...)
@@ -1120,12 +1140,7 @@ conn_run_start(struct conn *c, uint64_t now)
 static const char *
 test_name(const struct conn *c)
 {
-	if (c->raw)
-		return "raw";
-	return c->test == TEST_RR      ? "rr"
-	       : c->test == TEST_CRR   ? "crr"
-	       : c->flags & HF_REVERSE ? "bulk-reverse"
-	                               : "bulk";
+	return c->raw ? "raw" : kind_name(c->test, c->flags & HF_REVERSE);
 }
 
 /* The server learned the test from the header. */
@@ -1287,10 +1302,7 @@ conn_open(struct conn *c)
 static void
 crr_next(struct conn *c)
 {
-	ph_epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	ph_close(c->fd);
-	c->fd = -1;
-	c->events = 0;
+	conn_close_fd(c);
 	c->tx_off = c->rx_off = 0;
 	c->tx_fin = c->rx_eof = false;
 	c->msg_off = c->msg_len = 0;
@@ -1321,10 +1333,7 @@ conn_connected(struct conn *c, uint32_t events, uint64_t now)
 		 * starting: try again until --wait passes. */
 		if (connect_retryable(err) &&
 		    now - c->w->t_begin < (uint64_t)c->w->o->wait_ms * 1000000u) {
-			ph_epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
-			ph_close(c->fd);
-			c->fd = -1;
-			c->events = 0;
+			conn_close_fd(c);
 			c->phase = PH_RETRY;
 			c->retry_at = now + 100000000u;
 			return;
@@ -1513,12 +1522,9 @@ rec_report(const struct test_rec *r, const struct opts *o)
 {
 	double secs = r->t_last > r->t_first ? (double)(r->t_last - r->t_first) / 1e9 : 0;
 	double gbps = secs > 0 ? (double)r->data_bytes * 8 / secs / 1e9 : 0;
-	const char *name = r->raw                  ? "raw"
-	                   : r->test == 0          ? "no-header"
-	                   : r->test == TEST_RR    ? "rr"
-	                   : r->test == TEST_CRR   ? "crr"
-	                   : r->flags & HF_REVERSE ? "bulk-reverse"
-	                                           : "bulk";
+	const char *name = r->raw         ? "raw"
+	                   : r->test == 0 ? "no-header"
+	                                  : kind_name(r->test, r->flags & HF_REVERSE);
 	char from[INET_ADDRSTRLEN] = "?", sum[65] = "-";
 	struct in_addr a = {.s_addr = r->peer_ip};
 
@@ -1620,11 +1626,8 @@ conn_finish(struct conn *c)
 	c->t_end = now_ns();
 	if (c->t_start == 0)
 		c->t_start = c->t_end;
-	if (c->fd >= 0) {
-		ph_epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
-		ph_close(c->fd);
-		c->fd = -1;
-	}
+	if (c->fd >= 0)
+		conn_close_fd(c);
 	if (!c->failed) {
 		if (!c->have_sum && (data_tx ? c->hash_tx : c->hash_rx)) {
 			sha256_final(data_tx ? &c->txh : &c->rxh, c->sum);
@@ -1996,10 +1999,7 @@ client_report(struct run *r, int fini_rc)
 	bool hashed = false, same = true;
 	uint8_t s0[32];
 	double secs, gbps;
-	const char *name = o->test == TEST_RR    ? "rr"
-	                   : o->test == TEST_CRR ? "crr"
-	                   : o->reverse          ? "bulk-reverse"
-	                                         : "bulk";
+	const char *name = kind_name(o->test, o->reverse);
 
 	if (lat == NULL)
 		return 1;
@@ -2468,8 +2468,6 @@ client_setup(struct run *r)
 		        c, r,
 		        o->test == TEST_BULK && o->bytes > 0 ? share(o->bytes, i, o->conns) : 0,
 		        trans == UINT64_MAX ? UINT64_MAX : share(trans, i, o->conns));
-		if (o->seconds > 0 && !o->reverse && o->test != TEST_CRR)
-			c->hdr.duration_ms = (uint32_t)(o->seconds * 1000);
 	}
 	return 0;
 }

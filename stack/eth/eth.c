@@ -114,12 +114,19 @@ eth_flatten(struct ph_lcore *lc, struct rte_mbuf *m)
 	return flat;
 }
 
-/* Into LC's TX buffer for PORT (sent when full, or at the poll's flush). */
-static inline void
-eth_xmit(struct ph_lcore *lc, const struct ph_port *port, struct rte_mbuf *m)
+/* LC's TX queue on PORT: PH_NO_QUEUE for the lead on a port with a queue
+ * per worker only (0 - txq_base wraps to it), whose frames are relayed. */
+static inline uint16_t
+eth_txq(const struct ph_lcore *lc, const struct ph_port *port)
 {
-	uint16_t q = lc->txq - port->txq_base;
+	return (uint16_t)(lc->txq - port->txq_base);
+}
 
+/* Into LC's TX buffer for PORT, on queue Q (sent when full, or at the
+ * poll's flush). */
+static inline void
+eth_xmit(struct ph_lcore *lc, const struct ph_port *port, uint16_t q, struct rte_mbuf *m)
+{
 	if (unlikely(port->fault != NULL))
 		fault_tx_buffer(port->fault, port->port_id, q, lc->txb[port->index], m,
 		                lc->now_tsc);
@@ -144,7 +151,7 @@ eth_relay_lead(struct ph_lcore *lc)
 			continue;
 		n = rte_ring_sc_dequeue_burst(port->lead_tx, (void **)pkts, PH_BURST, NULL);
 		for (unsigned i = 0; i < n; i++)
-			eth_xmit(lc, port, pkts[i]);
+			eth_xmit(lc, port, eth_txq(lc, port), pkts[i]);
 		moved += n;
 	}
 	return moved;
@@ -157,7 +164,7 @@ eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
 	struct ph_host *h = lc->host;
 	const struct ph_iface *ifc = ph_iface(h, ifindex);
 	const struct ph_port *port = ph_iface_port(h, ifc);
-	uint16_t hl = ifc->vlan ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN;
+	uint16_t hl = ifc->vlan ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN, q;
 	uint8_t *hdr;
 
 	if (m->nb_segs > 1 && !port->ol.tx_multiseg) {
@@ -178,13 +185,14 @@ eth_output(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex,
 	eth_emit(hdr, dst, &ifc->mac, ifc->vlan, type);
 	m->l2_len = hl;
 	ph_mib(lc, PH_MIB_ethOutFrames);
-	if (unlikely(port->lead_tx != NULL) && lc->index == 0) {
-		/* No queue of the lead's own here: the first worker sends it. */
+	q = eth_txq(lc, port);
+	if (unlikely(q == PH_NO_QUEUE)) {
+		/* No queue of the lead's own here: the relaying worker sends it. */
 		if (rte_ring_sp_enqueue(port->lead_tx, m) != 0)
 			ph_drop(lc, m, PH_DROP_TX_FULL);
 		return;
 	}
-	eth_xmit(lc, port, m);
+	eth_xmit(lc, port, q, m);
 }
 
 static void
@@ -218,13 +226,13 @@ eth_tx_flush(struct ph_lcore *lc)
 	struct ph_host *h = lc->host;
 	unsigned sent = 0;
 
-	if (unlikely(lc->index == 1))
+	if (unlikely(lc->index == PH_LEAD_RELAY_LCORE))
 		sent += eth_relay_lead(lc);
 	for (uint16_t p = 0; p < h->n_ports; p++) {
 		const struct ph_port *port = &h->ports[p];
-		uint16_t q = lc->txq - port->txq_base;
+		uint16_t q = eth_txq(lc, port);
 
-		if (lc->txb[p] == NULL || (port->lead_tx != NULL && lc->index == 0))
+		if (lc->txb[p] == NULL || q == PH_NO_QUEUE)
 			continue;
 		/* Packets fault injection held whose time has come. */
 		if (unlikely(port->fault != NULL))
@@ -245,7 +253,7 @@ eth_tx_fini(struct ph_lcore *lc)
 		struct rte_mbuf *m;
 
 		/* The relaying worker takes what the lead queued with it. */
-		while (relay != NULL && lc->index == 1 &&
+		while (relay != NULL && lc->index == PH_LEAD_RELAY_LCORE &&
 		       rte_ring_sc_dequeue(relay, (void **)&m) == 0)
 			ph_drop(lc, m, PH_DROP_SHUTDOWN);
 		if (lc->txb[p] == NULL)

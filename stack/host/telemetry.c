@@ -182,7 +182,8 @@ cmd_port(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "link", buf);
 	rte_tel_data_add_dict_int(d, "rx_queues", p->n_rxq);
 	rte_tel_data_add_dict_int(d, "tx_queues", p->n_txq);
-	/* A queue per worker only: the lead's frames leave through lcore 1's. */
+	/* A queue per worker only: the lead's frames leave through the
+	 * relaying worker's (PH_LEAD_RELAY_LCORE). */
 	rte_tel_data_add_dict_string(d, "lead_tx",
 	                             p->lead_tx != NULL ? "via lcore 1" : "own queue");
 	rte_tel_data_add_dict_string(d, "rss", p->rss.hw ? "hardware" : "software");

@@ -57,26 +57,21 @@ try_open(struct ph_port *p, const char *name, const char *device, uint16_t rxq, 
 	return ph_port_open(p, &s, err, errlen);
 }
 
+/* Open DEVICE as try_open() does, or fail the test with the reason. */
+static void
+open_host_port(struct ph_port *p, const char *name, const char *device, uint16_t rxq, uint16_t txq)
+{
+	char err[256] = "";
+
+	if (try_open(p, name, device, rxq, txq, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", device, err);
+	assert_true(p->started);
+}
+
 static void
 open_port(struct ph_port *p, const char *name, const char *device, uint16_t queues)
 {
-	struct ph_port_setup s = {
-	        .name = name,
-	        .device = device,
-	        .n_rxq = queues,
-	        .n_txq = queues,
-	        .rx_desc = 256,
-	        .tx_desc = 256,
-	        .mtu = 1500,
-	        .pool = pool,
-	        .rss_key = &key,
-	};
-	char err[256] = "";
-	int rc = ph_port_open(p, &s, err, sizeof(err));
-
-	if (rc != 0)
-		fail_msg("%s: %s", device, err);
-	assert_true(p->started);
+	open_host_port(p, name, device, queues, queues);
 }
 
 /* Send N numbered frames on TX and expect them on RX, bounded in time. */
@@ -271,12 +266,11 @@ static void
 tap_two_workers_three_lcores(void **state)
 {
 	struct ph_port p = {0};
-	char err[256] = "";
 
 	(void)state;
 	if (!have_netns)
 		skip();
-	assert_int_equal(try_open(&p, "t1", "net_tap1", 2, 3, err, sizeof(err)), 0);
+	open_host_port(&p, "t1", "net_tap1", 2, 3);
 	/* A queue per lcore, each RX paired with a TX: 3 RX queues. */
 	assert_int_equal(p.n_txq, 3);
 	assert_int_equal(p.n_rxq, 3);
@@ -290,14 +284,13 @@ static void
 tap_four_workers_lead_relayed(void **state)
 {
 	struct ph_port p = {0};
-	char err[256] = "";
 
 	(void)state;
 	if (!have_netns)
 		skip();
 	/* Five lcores, four workers: the tap's four queues go to the workers,
 	 * the lead's frames through the first worker's queue. */
-	assert_int_equal(try_open(&p, "t2", "net_tap2", 4, 5, err, sizeof(err)), 0);
+	open_host_port(&p, "t2", "net_tap2", 4, 5);
 	assert_int_equal(p.n_txq, 4);
 	assert_int_equal(p.n_rxq, 4);
 	assert_int_equal(p.txq_base, 1);
