@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ph-perf: TCP bulk, request/response and connection-rate (crr) traffic on
- * polyhost, built on the public API only (<polyhost/polyhost.h>). It sits
+ * ph-perf: TCP bulk, request/response and connection-rate (crr) traffic, and
+ * UDP echo (--test udp against a server run with --udp), on polyhost, built
+ * on the public API only (<polyhost/polyhost.h>). It sits
  * above the socket layer: every worker lcore runs its own ph_epoll_wait()
  * loop over non-blocking sockets it created (sockets belong to one lcore;
  * the server's listener is the host's, each worker accepting from its own
@@ -566,7 +567,9 @@ hist_quantile(const struct hist *h, double q)
 #define TRL_LEN     48
 
 /* crr: connect, one request/response, close; again, per connection slot. */
-enum test_kind { TEST_BULK = 1, TEST_RR = 2, TEST_CRR = 3 };
+/* udp: datagrams echoed by the server (--udp), WINDOW outstanding per socket;
+ * no header, no connection: it never reaches the server's TCP side. */
+enum test_kind { TEST_BULK = 1, TEST_RR = 2, TEST_CRR = 3, TEST_UDP = 4 };
 
 /* Request/response, one connection or one per transaction. */
 static bool
@@ -581,6 +584,7 @@ kind_name(int test, bool reverse)
 {
 	return test == TEST_RR    ? "rr"
 	       : test == TEST_CRR ? "crr"
+	       : test == TEST_UDP ? "udp"
 	       : reverse          ? "bulk-reverse"
 	                          : "bulk";
 }
@@ -658,8 +662,10 @@ hdr_decode(const uint8_t *p, struct hdr *h)
 
 struct opts {
 	bool server, raw, reverse, hash, json, verbose, sink, reuseport;
-	int verify;  /* -1: on between ph-perf ends, off with --raw */
-	int nodelay; /* TCP_NODELAY; -1: on for rr, off for bulk */
+	bool udp_echo;   /* server: echo UDP datagrams on PORT too */
+	uint32_t window; /* udp client: datagrams outstanding per socket */
+	int verify;      /* -1: on between ph-perf ends, off with --raw */
+	int nodelay;     /* TCP_NODELAY; -1: on for rr, off for bulk */
 	int test;
 	uint32_t ip; /* network order */
 	uint16_t port;
@@ -749,6 +755,8 @@ struct worker {
 	uint64_t tx_bytes, rx_bytes, trans;
 	uint64_t t_first, t_last;
 	uint64_t accepted; /* server */
+	int udp_fd;        /* server --udp: the worker's echo socket */
+	uint64_t udp_lost; /* server: echoes not sent; client: datagrams given up */
 	unsigned done, failed;
 	int rc;
 };
@@ -1743,6 +1751,7 @@ worker_init(struct worker *w)
 {
 	w->ep = ph_epoll_create1(0);
 	w->lfd = -1;
+	w->udp_fd = -1;
 	w->buf_len = 256 * 1024;
 	w->buf = malloc(w->buf_len);
 	w->t_begin = now_ns();
@@ -1800,6 +1809,203 @@ client_worker(void *arg)
 	}
 	if (!ph_stopping())
 		worker_linger(w, 100);
+	if (atomic_fetch_sub(&r->left, 1) == 1)
+		ph_stop();
+	return 0;
+}
+
+/* ---- UDP echo ---- */
+
+/* Each datagram opens with its sequence number and send time (ns), so the
+ * client measures the round trip of every echo. */
+#define UDP_HDR       16
+#define UDP_LOST_NS   100000000u /* an echo not back after 100 ms is lost */
+#define UDP_BATCH_MAX 64         /* datagrams handled per socket per wake-up */
+
+/* epoll's data.ptr for the server's UDP socket (the listener's is NULL). */
+static int udp_tag;
+
+struct udp_sock {
+	int fd;
+	uint32_t out;     /* sent, not yet echoed */
+	uint64_t seq;     /* next to send */
+	uint64_t last_rx; /* ns of the last echo, or of the last refill */
+};
+
+/* Server: the worker's echo socket on the TCP port's number. With several
+ * workers each has its own (SO_REUSEPORT), as polyhostd's UDP services do. */
+static int
+udp_server_open(struct worker *w)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->o->port)};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &udp_tag};
+	int one = 1;
+
+	sin.sin_addr.s_addr = w->o->ip;
+	w->udp_fd = ph_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (w->udp_fd < 0)
+		return -1;
+	if ((ph_worker_count() > 1 &&
+	     ph_setsockopt(w->udp_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    ph_bind(w->udp_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, w->udp_fd, &ev) < 0) {
+		ph_close(w->udp_fd);
+		w->udp_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Server: send back what came, as it came. An echo the stack cannot take
+ * now (EAGAIN) is not retried: the client counts it as lost. */
+static void
+udp_echo(struct worker *w)
+{
+	for (int k = 0; k < UDP_BATCH_MAX; k++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = ph_recvfrom(w->udp_fd, w->buf, w->buf_len, 0, (struct sockaddr *)&from,
+		                        &fl);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				fprintf(stderr, "ph-perf: udp recvfrom: %s\n", strerror(errno));
+			return;
+		}
+		w->rx_bytes += (uint64_t)n;
+		if (ph_sendto(w->udp_fd, w->buf, (size_t)n, 0, (struct sockaddr *)&from, fl) == n) {
+			w->tx_bytes += (uint64_t)n;
+			w->trans++;
+		} else {
+			w->udp_lost++;
+		}
+	}
+}
+
+static void
+udp_send(struct worker *w, struct udp_sock *u, uint64_t now)
+{
+	uint32_t len = w->o->req;
+
+	put64(w->buf, u->seq);
+	put64(w->buf + 8, now);
+	if (ph_send(u->fd, w->buf, len, 0) == (ssize_t)len) {
+		u->seq++;
+		u->out++;
+		w->tx_bytes += len;
+	}
+	/* Not taken (no room, neighbour unresolved): the refill tops it up. */
+}
+
+static void
+udp_refill(struct worker *w, struct udp_sock *u, uint64_t now)
+{
+	while (u->out < w->o->window && !ph_stopping()) {
+		uint32_t before = u->out;
+
+		udp_send(w, u, now);
+		if (u->out == before)
+			break;
+	}
+}
+
+static void
+udp_receive(struct worker *w, struct udp_sock *u, uint64_t deadline)
+{
+	for (int k = 0; k < UDP_BATCH_MAX; k++) {
+		ssize_t n = ph_recv(u->fd, w->buf, w->buf_len, 0);
+		uint64_t now;
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				fprintf(stderr, "ph-perf: udp recv: %s\n", strerror(errno));
+			return;
+		}
+		now = now_ns();
+		u->last_rx = now;
+		if (u->out > 0)
+			u->out--;
+		if (n < UDP_HDR || now >= deadline)
+			continue;
+		if (w->t_first == 0)
+			w->t_first = now; /* the warm-up (ARP) is not measured */
+		hist_add(&w->lat, now - get64(w->buf + 8));
+		w->rx_bytes += (uint64_t)n;
+		w->trans++;
+		w->t_last = now;
+		udp_send(w, u, now);
+	}
+}
+
+/* Client: --conns connected sockets per host, spread over the workers, each
+ * keeping --window datagrams of --req bytes in flight for --seconds. */
+static int
+udp_client_worker(void *arg)
+{
+	struct run *r = arg;
+	struct worker *w = &r->workers[worker_index()];
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->o->port)};
+	struct udp_sock *us = calloc(w->n_conns ? w->n_conns : 1, sizeof(*us));
+	struct epoll_event ev[64];
+	uint64_t now = now_ns(), deadline, next_tick = 0;
+	struct conn *c = &w->conns[0];
+
+	sin.sin_addr.s_addr = w->o->ip;
+	deadline = now + (uint64_t)(w->o->seconds * 1e9);
+	if (us == NULL || worker_init(w) < 0)
+		w->n_conns = 0;
+	for (unsigned i = 0; i < w->n_conns; i++)
+		us[i].fd = -1;
+	for (unsigned i = 0; i < w->n_conns; i++) {
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &us[i]};
+
+		us[i].fd = ph_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (us[i].fd < 0 ||
+		    ph_connect(us[i].fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+		    ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, us[i].fd, &e) < 0) {
+			snprintf(c->why, sizeof(c->why), "udp socket: %s", strerror(errno));
+			c->failed = true;
+			deadline = 0;
+			break;
+		}
+		us[i].last_rx = now;
+		udp_refill(w, &us[i], now);
+	}
+	while (now < deadline && !ph_stopping()) {
+		int n = ph_epoll_wait(w->ep, ev, 64, 10);
+
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			udp_receive(w, ev[i].data.ptr, deadline);
+		/* After the receives: last_rx is never later than now. */
+		now = now_ns();
+		if (now < next_tick)
+			continue;
+		next_tick = now + 10000000u;
+		for (unsigned i = 0; i < w->n_conns; i++) {
+			struct udp_sock *u = &us[i];
+
+			if (u->out > 0 && now - u->last_rx > UDP_LOST_NS) {
+				w->udp_lost += u->out;
+				u->out = 0;
+			}
+			if (u->out == 0) {
+				u->last_rx = now;
+				udp_refill(w, u, now);
+			}
+		}
+	}
+	if (w->trans == 0 && !c->failed && w->n_conns > 0) {
+		snprintf(c->why, sizeof(c->why), "no datagram came back");
+		c->failed = true;
+	}
+	if (c->failed)
+		w->failed++;
+	for (unsigned i = 0; i < w->n_conns; i++)
+		if (us[i].fd >= 0)
+			ph_close(us[i].fd);
+	free(us);
 	if (atomic_fetch_sub(&r->left, 1) == 1)
 		ph_stop();
 	return 0;
@@ -1932,7 +2138,8 @@ server_worker(void *arg)
 	struct epoll_event ev[64];
 	uint64_t next_tick = 0;
 
-	if (worker_init(w) < 0 || server_listen(w) < 0) {
+	if (worker_init(w) < 0 || server_listen(w) < 0 ||
+	    (w->o->udp_echo && udp_server_open(w) < 0)) {
 		fprintf(stderr, "ph-perf: server: listen on port %u: %s\n", w->o->port,
 		        strerror(errno));
 		w->rc = 1;
@@ -1944,8 +2151,9 @@ server_worker(void *arg)
 
 		inet_ntop(AF_INET, &w->o->ip, a, sizeof(a));
 		fprintf(w->o->json ? stderr : stdout,
-		        "ph-perf: server listening on %s:%u, %u worker lcore%s%s\n", a, w->o->port,
-		        r->n_workers, r->n_workers == 1 ? "" : "s", w->o->raw ? ", raw" : "");
+		        "ph-perf: server listening on %s:%u, %u worker lcore%s%s%s\n", a,
+		        w->o->port, r->n_workers, r->n_workers == 1 ? "" : "s",
+		        w->o->raw ? ", raw" : "", w->o->udp_echo ? ", udp echo" : "");
 	}
 	for (;;) {
 		int n = ph_epoll_wait(w->ep, ev, 64, 10);
@@ -1956,6 +2164,8 @@ server_worker(void *arg)
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
 				server_accept(w, r);
+			else if (ev[i].data.ptr == &udp_tag)
+				udp_echo(w);
 			else
 				conn_step(ev[i].data.ptr, ev[i].events);
 		}
@@ -1983,6 +2193,8 @@ server_worker(void *arg)
 	server_reap(w);
 	if (w->lfd >= 0)
 		ph_close(w->lfd);
+	if (w->udp_fd >= 0)
+		ph_close(w->udp_fd);
 	return 0;
 }
 
@@ -2044,14 +2256,14 @@ client_report(struct run *r, int fini_rc)
 	if (fini_rc < 0 && why[0] == '\0')
 		snprintf(why, sizeof(why), "packet buffers missing at shutdown");
 	secs = t1 > t0 && t0 != UINT64_MAX ? (double)(t1 - t0) / 1e9 : 0;
-	data = is_rr(o->test) ? tx + rx : o->reverse ? rx : tx;
+	data = is_rr(o->test) || o->test == TEST_UDP ? tx + rx : o->reverse ? rx : tx;
 	gbps = secs > 0 ? (double)data * 8 / secs / 1e9 : 0;
 	if (o->json) {
 		printf("{\"role\":\"client\",\"test\":\"%s\",\"raw\":%s,\"conns\":%u,\"bytes\":"
 		       "%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
 		       ",\"seconds\":%.6f,\"gbps\":%.6f",
 		       name, o->raw ? "true" : "false", o->conns, data, tx, rx, secs, gbps);
-		if (is_rr(o->test))
+		if (is_rr(o->test) || o->test == TEST_UDP)
 			printf(",\"req\":%u,\"resp\":%u,\"transactions\":%" PRIu64
 			       ",\"tps\":%.1f,\"lat_us\":{\"mean\":%.2f,\"p50\":%.2f,\"p90\":%.2f,"
 			       "\"p99\":%.2f,\"p999\":%.2f,\"max\":%.2f}",
@@ -2072,7 +2284,7 @@ client_report(struct run *r, int fini_rc)
 	} else {
 		printf("ph-perf: client %s conns=%u bytes=%" PRIu64 " seconds=%.3f gbps=%.3f", name,
 		       o->conns, data, secs, gbps);
-		if (is_rr(o->test))
+		if (is_rr(o->test) || o->test == TEST_UDP)
 			printf(" req=%u resp=%u transactions=%" PRIu64
 			       " tps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
 			       o->req, o->resp, trans, secs > 0 ? (double)trans / secs : 0,
@@ -2166,6 +2378,9 @@ usage(FILE *f)
 	        "  --test bulk|rr|crr bulk transfer (default), request/response, or\n"
 	        "                     connect-request-response-close (a new connection per\n"
 	        "                     transaction; the server closes first)\n"
+	        "  --test udp         datagrams of --req bytes (16 or more) echoed by a server\n"
+	        "                     run with --udp; --conns sockets, each keeping --window\n"
+	        "                     (default 16) in flight; tps is echoes/s\n"
 	        "  --reverse          bulk: the server sends, the client receives\n"
 	        "  --req N --resp N   rr: request and response sizes (default 1 and 1)\n"
 	        "  --conns N          parallel connections (default 1), spread over the workers;\n"
@@ -2188,6 +2403,7 @@ usage(FILE *f)
 	        "  --count N, --once  exit after N tests (one); exit status says if all passed\n"
 	        "  --reuseport        a listener per worker lcore (SO_REUSEPORT) instead of\n"
 	        "                     the host's one listener with an accept queue per worker\n"
+	        "  --udp              also echo UDP datagrams arriving on PORT\n"
 	        "both:\n"
 	        "  --sha256           hash the data stream (what was received, else what was "
 	        "sent)\n"
@@ -2234,6 +2450,8 @@ enum {
 	O_NODELAY,
 	O_NONODELAY,
 	O_REUSEPORT,
+	O_UDP,
+	O_WINDOW,
 };
 
 static int
@@ -2268,6 +2486,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	        {"nodelay", no_argument, NULL, O_NODELAY},
 	        {"no-nodelay", no_argument, NULL, O_NONODELAY},
 	        {"reuseport", no_argument, NULL, O_REUSEPORT},
+	        {"udp", no_argument, NULL, O_UDP},
+	        {"window", required_argument, NULL, O_WINDOW},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -2296,6 +2516,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->test = TEST_RR;
 			else if (strcmp(optarg, "crr") == 0)
 				o->test = TEST_CRR;
+			else if (strcmp(optarg, "udp") == 0)
+				o->test = TEST_UDP;
 			else
 				bad = 1;
 			break;
@@ -2390,6 +2612,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_REUSEPORT:
 			o->reuseport = true;
 			break;
+		case O_UDP:
+			o->udp_echo = true;
+			break;
+		case O_WINDOW:
+			bad = parse_u32(optarg, 1, 4096, &o->window);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -2422,6 +2650,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "ph-perf: --raw rr checks an echo: --req must equal --resp\n");
 		return -1;
 	}
+	if (o->test == TEST_UDP &&
+	    (o->raw || o->bytes || o->transactions || o->req < UDP_HDR || o->req > 65507)) {
+		fprintf(stderr, "ph-perf: udp runs for --seconds with --req %u..65507 bytes\n",
+		        UDP_HDR);
+		return -1;
+	}
+	if (o->test == TEST_UDP)
+		o->resp = o->req; /* an echo */
 	if (!o->server && o->bytes == 0 && o->seconds == 0 && o->transactions == 0)
 		o->seconds = 10;
 	return 0;
@@ -2458,6 +2694,8 @@ client_setup(struct run *r)
 			return -1;
 		w->active = w->n_conns;
 	}
+	if (o->test == TEST_UDP)
+		return 0; /* sockets of its own: udp_client_worker */
 	for (unsigned i = 0; i < o->conns; i++) {
 		struct worker *w = &r->workers[i % r->n_workers];
 		struct conn *c = &w->conns[i / r->n_workers];
@@ -2486,6 +2724,7 @@ main(int argc, char **argv)
 	        .wait_ms = 5000,
 	        .timeout_s = 20,
 	        .chunk = 128 * 1024,
+	        .window = 16,
 	};
 	struct run *r = &the_run;
 	int used, rc = 0, fini;
@@ -2546,7 +2785,7 @@ main(int argc, char **argv)
 			ph_fini(NULL);
 			return 1;
 		}
-		rc = ph_run(client_worker, r);
+		rc = ph_run(o.test == TEST_UDP ? udp_client_worker : client_worker, r);
 	}
 	/* The host's counters go to stderr: stdout carries the results. */
 	fini = ph_fini(stderr);
@@ -2565,6 +2804,16 @@ main(int argc, char **argv)
 			printf("ph-perf: server tests=%u failed=%u accepted=", tests_done, failed);
 			for (unsigned i = 0; i < r->n_workers; i++)
 				printf("%s%" PRIu64, i ? "," : "", r->workers[i].accepted);
+			if (o.udp_echo) {
+				uint64_t echoed = 0, lost = 0;
+
+				for (unsigned i = 0; i < r->n_workers; i++) {
+					echoed += r->workers[i].trans;
+					lost += r->workers[i].udp_lost;
+				}
+				printf(" udp_echoed=%" PRIu64 " udp_not_sent=%" PRIu64, echoed,
+				       lost);
+			}
 			printf(" result=%s\n", rc || failed || fini < 0 ? "FAIL" : "ok");
 		}
 		return rc || failed || fini < 0 ? 1 : 0;

@@ -140,6 +140,19 @@ ph_recv(int fd, void *buf, size_t len, int flags)
 	return recv(fd, buf, len, flags);
 }
 
+ssize_t
+ph_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+          socklen_t tolen)
+{
+	return sendto(fd, buf, len, flags | MSG_NOSIGNAL, to, tolen);
+}
+
+ssize_t
+ph_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	return recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
 int
 ph_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
