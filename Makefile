@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_TEST_ARGS ?=
 
-.PHONY: all deps build run test test-long lint format clean
+.PHONY: all deps build run test test-long bench lint format clean
 
 all: build
 
@@ -33,6 +33,13 @@ test-long: build
 	@meson test -C $(BUILD) --no-rebuild --print-errorlogs $(MESON_TEST_ARGS); status=$$?; \
 	scripts/test-summary $(BUILD)/meson-logs/testlog.json; \
 	exit $$status
+
+# polyhost against the Linux kernel, side by side: bench/results/table.md and
+# PNG plots (about 10 minutes; BENCH_ARGS="--quick" for a 1-minute pass,
+# "--cases rr,udp --repeat 7" to choose).
+BENCH_ARGS ?=
+bench: build
+	bench/run --build $(BUILD) $(BENCH_ARGS)
 
 lint: deps
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')

@@ -10,9 +10,11 @@ libjansson-dev clang-format"
 # Real peers for the tests and the demo: the Linux kernel in a namespace, driven by these.
 PEER_PKGS="iproute2 iputils-ping iputils-arping python3-scapy tshark socat netcat-openbsd
 ethtool procps curl apache2-utils wrk iperf3 iptables nftables hping3 nmap valgrind jq"
+# The benchmarks' Linux side and plots (bench/run; make test runs it once, quick).
+BENCH_PKGS="nginx-light gnuplot-nox"
 
 missing=""
-for p in $BUILD_PKGS $PEER_PKGS; do
+for p in $BUILD_PKGS $PEER_PKGS $BENCH_PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "installed" ] || missing="$missing $p"
 done
