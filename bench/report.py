@@ -28,10 +28,16 @@ CASES = [
     ("rr-1024-1", "TCP rr 1 KiB, 1 conn", "ph-perf, net_memif", "ph-perf on Linux sockets, veth"),
     ("rr-1024-32", "TCP rr 1 KiB, 32 conns", "ph-perf, net_memif",
      "ph-perf on Linux sockets, veth"),
-    ("http-keepalive", "HTTP/1.1 keep-alive, 32 conns",
-     "wrk -> ph-httpd, net_tap", "wrk -> nginx-light, veth"),
-    ("http-close", "HTTP/1.1 Connection: close, 32 conns",
-     "wrk -> ph-httpd, net_tap", "wrk -> nginx-light, veth"),
+    ("http-keepalive-tap", "HTTP keep-alive, wrk, 32 conns",
+     "wrk -> ph-httpd, net_tap, 1 lcore", "wrk -> nginx-light, veth, 1 worker"),
+    ("http-close-tap", "HTTP Connection: close, wrk, 32 conns",
+     "wrk -> ph-httpd, net_tap, 1 lcore", "wrk -> nginx-light, veth, 1 worker"),
+    ("http-keepalive-memif", "HTTP keep-alive, ph-perf, 32 conns",
+     "ph-perf -> ph-httpd, net_memif, 1 lcore each",
+     "ph-perf on Linux sockets -> nginx-light, veth"),
+    ("http-close-memif", "HTTP Connection: close, ph-perf, 32 conns",
+     "ph-perf -> ph-httpd, net_memif, 1 lcore each",
+     "ph-perf on Linux sockets -> nginx-light, veth"),
     ("crr", "TCP connect+64 B rr+close, 32 at a time",
      "ph-perf to ph-perf, net_memif", "ph-perf on Linux sockets, veth"),
     ("udp-64", "UDP 64 B echo, 32 in flight",
@@ -52,7 +58,7 @@ CASE_METRICS = {
     "bulk": ["gbps", "cpu_s_per_gb"],
     "rr": ["tps", "p50", "p99", "p999"],
     "udp": ["tps", "p50", "p99"],
-    "http": ["rps"],
+    "http": ["rps", "p50", "p99"],
     "crr": ["cps", "p50", "p99"],
 }
 
@@ -170,7 +176,7 @@ def bars(path, title, ylabel, rows, log=False):
             lx = lx or (0, 0, 0)
             f.write('"%s" %g %g %g %g %g %g\n' % (label, *ph, *lx))
     gnuplot(f"""
-set terminal pngcairo size 1000,520 font "sans,10"
+set terminal pngcairo size 1200,600 font "sans,10"
 set output "{path}"
 set title "{title}"
 set ylabel "{ylabel}"

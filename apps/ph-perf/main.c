@@ -569,7 +569,14 @@ hist_quantile(const struct hist *h, double q)
 /* crr: connect, one request/response, close; again, per connection slot. */
 /* udp: datagrams echoed by the server (--udp), WINDOW outstanding per socket;
  * no header, no connection: it never reaches the server's TCP side. */
-enum test_kind { TEST_BULK = 1, TEST_RR = 2, TEST_CRR = 3, TEST_UDP = 4 };
+enum test_kind {
+	TEST_BULK = 1,
+	TEST_RR = 2,
+	TEST_CRR = 3,
+	TEST_UDP = 4,
+	TEST_HTTP = 5,
+	TEST_HTTP_CLOSE = 6
+};
 
 /* Request/response, one connection or one per transaction. */
 static bool
@@ -582,11 +589,13 @@ is_rr(int test)
 static const char *
 kind_name(int test, bool reverse)
 {
-	return test == TEST_RR    ? "rr"
-	       : test == TEST_CRR ? "crr"
-	       : test == TEST_UDP ? "udp"
-	       : reverse          ? "bulk-reverse"
-	                          : "bulk";
+	return test == TEST_RR           ? "rr"
+	       : test == TEST_CRR        ? "crr"
+	       : test == TEST_UDP        ? "udp"
+	       : test == TEST_HTTP       ? "http"
+	       : test == TEST_HTTP_CLOSE ? "http-close"
+	       : reverse                 ? "bulk-reverse"
+	                                 : "bulk";
 }
 
 /* Header flags. */
@@ -662,10 +671,11 @@ hdr_decode(const uint8_t *p, struct hdr *h)
 
 struct opts {
 	bool server, raw, reverse, hash, json, verbose, sink, reuseport;
-	bool udp_echo;   /* server: echo UDP datagrams on PORT too */
-	uint32_t window; /* udp client: datagrams outstanding per socket */
-	int verify;      /* -1: on between ph-perf ends, off with --raw */
-	int nodelay;     /* TCP_NODELAY; -1: on for rr, off for bulk */
+	bool udp_echo;    /* server: echo UDP datagrams on PORT too */
+	uint32_t window;  /* udp client: datagrams outstanding per socket */
+	const char *path; /* http client: what to GET */
+	int verify;       /* -1: on between ph-perf ends, off with --raw */
+	int nodelay;      /* TCP_NODELAY; -1: on for rr, off for bulk */
 	int test;
 	uint32_t ip; /* network order */
 	uint16_t port;
@@ -2011,6 +2021,273 @@ udp_client_worker(void *arg)
 	return 0;
 }
 
+/* ---- HTTP/1.1 client ---- */
+
+/* One slot of --test http (keep-alive: requests follow each other on one
+ * connection) or http-close ("Connection: close": the server closes after
+ * each response, the slot reconnects). Responses must be 200 with a
+ * Content-Length, as a static file's are. */
+enum hphase { HP_CONNECT, HP_SEND, HP_HEAD, HP_BODY, HP_EOF, HP_DONE };
+
+struct hslot {
+	int fd;
+	enum hphase phase;
+	uint64_t t_open, t_req; /* ns: connect, request sent */
+	char head[4096];        /* the response's header so far */
+	uint32_t head_len;
+	uint64_t body_left;
+};
+
+#define HTTP_REQ_MAX 512
+
+static bool
+is_http(int test)
+{
+	return test == TEST_HTTP || test == TEST_HTTP_CLOSE;
+}
+
+static void
+hslot_close(struct worker *w, struct hslot *h)
+{
+	if (h->fd >= 0) {
+		ph_epoll_ctl(w->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		ph_close(h->fd);
+		h->fd = -1;
+	}
+}
+
+static void
+http_fail(struct worker *w, struct hslot *h, const char *fmt, ...)
+{
+	struct conn *c = &w->conns[0];
+	va_list ap;
+
+	if (!c->failed) {
+		va_start(ap, fmt);
+		vsnprintf(c->why, sizeof(c->why), fmt, ap);
+		va_end(ap);
+		c->failed = true;
+		w->failed++;
+	}
+	hslot_close(w, h);
+	h->phase = HP_DONE;
+}
+
+static void
+http_open(struct worker *w, struct hslot *h)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(w->o->port)};
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = h};
+
+	sin.sin_addr.s_addr = w->o->ip;
+	h->fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (h->fd < 0) {
+		http_fail(w, h, "socket: %s", strerror(errno));
+		return;
+	}
+	h->phase = HP_CONNECT;
+	h->t_open = now_ns();
+	if ((ph_connect(h->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) ||
+	    ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, h->fd, &ev) < 0)
+		http_fail(w, h, "connect: %s", strerror(errno));
+}
+
+/* Send the request whole: it is far smaller than any send buffer. */
+static void
+http_send(struct worker *w, struct hslot *h, const char *req, size_t len)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+	ssize_t n = ph_send(h->fd, req, len, 0);
+
+	if (n != (ssize_t)len) {
+		http_fail(w, h, "send: %s", n < 0 ? strerror(errno) : "short");
+		return;
+	}
+	w->tx_bytes += len;
+	h->t_req = now_ns();
+	h->head_len = 0;
+	h->phase = HP_HEAD;
+	if (ph_epoll_ctl(w->ep, EPOLL_CTL_MOD, h->fd, &ev) < 0)
+		http_fail(w, h, "epoll_ctl: %s", strerror(errno));
+}
+
+/* The header is in: check the status, find the body's length. Returns the
+ * header's length, 0 if it is not complete yet, -1 on a bad response. */
+static int
+http_head(struct hslot *h)
+{
+	char *end = memmem(h->head, h->head_len, "\r\n\r\n", 4), *cl;
+
+	if (end == NULL)
+		return h->head_len >= sizeof(h->head) - 1 ? -1 : 0;
+	*end = '\0';
+	if (strncmp(h->head, "HTTP/1.1 200 ", 13) != 0)
+		return -1;
+	cl = strcasestr(h->head, "\r\nContent-Length:");
+	if (cl == NULL)
+		return -1;
+	h->body_left = strtoull(cl + 17, NULL, 10);
+	return (int)(end - h->head) + 4;
+}
+
+/* One response is whole. */
+static void
+http_done(struct worker *w, struct hslot *h, uint64_t deadline, const char *req, size_t len)
+{
+	uint64_t now = now_ns();
+
+	if (w->t_first == 0)
+		w->t_first = h->t_open;
+	hist_add(&w->lat, now - h->t_req);
+	w->trans++;
+	w->t_last = now;
+	if (w->o->test == TEST_HTTP_CLOSE) {
+		h->phase = HP_EOF; /* the server closes; then the next connection */
+		return;
+	}
+	if (now >= deadline) {
+		hslot_close(w, h);
+		h->phase = HP_DONE;
+		return;
+	}
+	http_send(w, h, req, len);
+}
+
+static void
+http_step(struct worker *w, struct hslot *h, uint32_t events, uint64_t deadline, const char *req,
+          size_t len)
+{
+	if (h->phase == HP_CONNECT) {
+		int err = 0;
+		socklen_t l = sizeof(err);
+
+		if (ph_getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err != 0 || !(events & EPOLLOUT)) {
+			http_fail(w, h, "connect: %s", strerror(err ? err : ECONNRESET));
+			return;
+		}
+		http_send(w, h, req, len);
+		return;
+	}
+	for (int turn = 0;
+	     turn < 16 && (h->phase == HP_HEAD || h->phase == HP_BODY || h->phase == HP_EOF);
+	     turn++) {
+		ssize_t n;
+
+		if (h->phase == HP_HEAD) {
+			n = ph_recv(h->fd, h->head + h->head_len, sizeof(h->head) - 1 - h->head_len,
+			            0);
+		} else {
+			size_t want = h->phase == HP_BODY && h->body_left < w->buf_len
+			                      ? (size_t)h->body_left
+			                      : w->buf_len;
+			n = ph_recv(h->fd, w->buf, want, 0);
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				http_fail(w, h, "recv: %s", strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			if (h->phase != HP_EOF) {
+				http_fail(w, h, "the server closed in the middle of a response");
+				return;
+			}
+			hslot_close(w, h);
+			if (now_ns() >= deadline)
+				h->phase = HP_DONE;
+			else
+				http_open(w, h);
+			return;
+		}
+		w->rx_bytes += (uint64_t)n;
+		if (h->phase == HP_EOF) {
+			http_fail(w, h, "bytes after the response to Connection: close");
+			return;
+		}
+		if (h->phase == HP_BODY) {
+			h->body_left -= (uint64_t)n;
+		} else {
+			int hl;
+
+			h->head_len += (uint32_t)n;
+			h->head[h->head_len] = '\0';
+			hl = http_head(h);
+			if (hl < 0) {
+				http_fail(w, h, "not a 200 response with a Content-Length");
+				return;
+			}
+			if (hl == 0)
+				continue;
+			if (h->head_len - (uint32_t)hl > h->body_left) {
+				http_fail(w, h,
+				          "more than the response (pipelining is not asked for)");
+				return;
+			}
+			h->body_left -= h->head_len - (uint32_t)hl;
+			h->phase = HP_BODY;
+		}
+		if (h->body_left == 0)
+			http_done(w, h, deadline, req, len);
+	}
+}
+
+/* Client: --conns slots per host, spread over the workers, each a request
+ * (GET --path) at a time for --seconds. */
+static int
+http_client_worker(void *arg)
+{
+	struct run *r = arg;
+	struct worker *w = &r->workers[worker_index()];
+	const struct opts *o = w->o;
+	struct hslot *hs = calloc(w->n_conns ? w->n_conns : 1, sizeof(*hs));
+	struct epoll_event ev[64];
+	char req[HTTP_REQ_MAX], host[INET_ADDRSTRLEN];
+	uint64_t deadline = now_ns() + (uint64_t)(o->seconds * 1e9);
+	int len;
+	bool live = true;
+
+	inet_ntop(AF_INET, &o->ip, host, sizeof(host));
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", o->path, host,
+	               o->test == TEST_HTTP_CLOSE ? "Connection: close\r\n" : "");
+	if (hs == NULL || worker_init(w) < 0)
+		w->n_conns = 0;
+	for (unsigned i = 0; i < w->n_conns; i++)
+		hs[i].fd = -1;
+	for (unsigned i = 0; i < w->n_conns; i++)
+		http_open(w, &hs[i]);
+	while (live && !ph_stopping()) {
+		int n = ph_epoll_wait(w->ep, ev, 64, 10);
+
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			http_step(w, ev[i].data.ptr, ev[i].events, deadline, req, (size_t)len);
+		live = false;
+		for (unsigned i = 0; i < w->n_conns; i++)
+			live |= hs[i].phase != HP_DONE;
+		if (now_ns() > deadline + (uint64_t)o->timeout_s * 1000000000u) {
+			for (unsigned i = 0; i < w->n_conns; i++)
+				if (hs[i].phase != HP_DONE)
+					http_fail(w, &hs[i], "no response for %u s", o->timeout_s);
+		}
+	}
+	if (w->trans == 0 && !w->conns[0].failed && w->n_conns > 0) {
+		snprintf(w->conns[0].why, sizeof(w->conns[0].why), "no response");
+		w->conns[0].failed = true;
+		w->failed++;
+	}
+	for (unsigned i = 0; i < w->n_conns; i++)
+		hslot_close(w, &hs[i]);
+	free(hs);
+	if (!ph_stopping())
+		worker_linger(w, 100);
+	if (atomic_fetch_sub(&r->left, 1) == 1)
+		ph_stop();
+	return 0;
+}
+
 static void
 server_accept(struct worker *w, struct run *r)
 {
@@ -2256,14 +2533,16 @@ client_report(struct run *r, int fini_rc)
 	if (fini_rc < 0 && why[0] == '\0')
 		snprintf(why, sizeof(why), "packet buffers missing at shutdown");
 	secs = t1 > t0 && t0 != UINT64_MAX ? (double)(t1 - t0) / 1e9 : 0;
-	data = is_rr(o->test) || o->test == TEST_UDP ? tx + rx : o->reverse ? rx : tx;
+	data = is_rr(o->test) || o->test == TEST_UDP || is_http(o->test) ? tx + rx
+	       : o->reverse                                              ? rx
+	                                                                 : tx;
 	gbps = secs > 0 ? (double)data * 8 / secs / 1e9 : 0;
 	if (o->json) {
 		printf("{\"role\":\"client\",\"test\":\"%s\",\"raw\":%s,\"conns\":%u,\"bytes\":"
 		       "%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
 		       ",\"seconds\":%.6f,\"gbps\":%.6f",
 		       name, o->raw ? "true" : "false", o->conns, data, tx, rx, secs, gbps);
-		if (is_rr(o->test) || o->test == TEST_UDP)
+		if (is_rr(o->test) || o->test == TEST_UDP || is_http(o->test))
 			printf(",\"req\":%u,\"resp\":%u,\"transactions\":%" PRIu64
 			       ",\"tps\":%.1f,\"lat_us\":{\"mean\":%.2f,\"p50\":%.2f,\"p90\":%.2f,"
 			       "\"p99\":%.2f,\"p999\":%.2f,\"max\":%.2f}",
@@ -2274,7 +2553,7 @@ client_report(struct run *r, int fini_rc)
 			       (double)lat->max / 1e3);
 		/* crr: a transaction is a connection, its latency the
 		 * connection's, from connect to the response. */
-		if (o->test == TEST_CRR)
+		if (o->test == TEST_CRR || o->test == TEST_HTTP_CLOSE)
 			printf(",\"cps\":%.1f", secs > 0 ? (double)trans / secs : 0);
 		printf(",\"sha256\":\"%s\",\"failed_conns\":%u,\"ok\":%s", sum, failed,
 		       failed || fini_rc < 0 ? "false" : "true");
@@ -2284,7 +2563,7 @@ client_report(struct run *r, int fini_rc)
 	} else {
 		printf("ph-perf: client %s conns=%u bytes=%" PRIu64 " seconds=%.3f gbps=%.3f", name,
 		       o->conns, data, secs, gbps);
-		if (is_rr(o->test) || o->test == TEST_UDP)
+		if (is_rr(o->test) || o->test == TEST_UDP || is_http(o->test))
 			printf(" req=%u resp=%u transactions=%" PRIu64
 			       " tps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
 			       o->req, o->resp, trans, secs > 0 ? (double)trans / secs : 0,
@@ -2381,6 +2660,9 @@ usage(FILE *f)
 	        "  --test udp         datagrams of --req bytes (16 or more) echoed by a server\n"
 	        "                     run with --udp; --conns sockets, each keeping --window\n"
 	        "                     (default 16) in flight; tps is echoes/s\n"
+	        "  --test http|http-close  HTTP/1.1 GET --path (default /) from --conns slots,\n"
+	        "                     keep-alive or a connection per request (Connection:\n"
+	        "                     close); any server answering 200 with a Content-Length\n"
 	        "  --reverse          bulk: the server sends, the client receives\n"
 	        "  --req N --resp N   rr: request and response sizes (default 1 and 1)\n"
 	        "  --conns N          parallel connections (default 1), spread over the workers;\n"
@@ -2452,6 +2734,7 @@ enum {
 	O_REUSEPORT,
 	O_UDP,
 	O_WINDOW,
+	O_HTTP_PATH,
 };
 
 static int
@@ -2488,6 +2771,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	        {"reuseport", no_argument, NULL, O_REUSEPORT},
 	        {"udp", no_argument, NULL, O_UDP},
 	        {"window", required_argument, NULL, O_WINDOW},
+	        {"path", required_argument, NULL, O_HTTP_PATH},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -2518,6 +2802,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->test = TEST_CRR;
 			else if (strcmp(optarg, "udp") == 0)
 				o->test = TEST_UDP;
+			else if (strcmp(optarg, "http") == 0)
+				o->test = TEST_HTTP;
+			else if (strcmp(optarg, "http-close") == 0)
+				o->test = TEST_HTTP_CLOSE;
 			else
 				bad = 1;
 			break;
@@ -2618,6 +2906,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_WINDOW:
 			bad = parse_u32(optarg, 1, 4096, &o->window);
 			break;
+		case O_HTTP_PATH:
+			o->path = optarg;
+			bad = optarg[0] != '/' || strlen(optarg) > 256 ||
+			      strpbrk(optarg, " \r\n") != NULL;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -2658,6 +2951,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->test == TEST_UDP)
 		o->resp = o->req; /* an echo */
+	if (is_http(o->test) && (o->raw || o->bytes || o->transactions || o->server)) {
+		fprintf(stderr, "ph-perf: http tests are a client's, and run for --seconds\n");
+		return -1;
+	}
 	if (!o->server && o->bytes == 0 && o->seconds == 0 && o->transactions == 0)
 		o->seconds = 10;
 	return 0;
@@ -2694,8 +2991,8 @@ client_setup(struct run *r)
 			return -1;
 		w->active = w->n_conns;
 	}
-	if (o->test == TEST_UDP)
-		return 0; /* sockets of its own: udp_client_worker */
+	if (o->test == TEST_UDP || is_http(o->test))
+		return 0; /* sockets of their own: udp_ or http_client_worker */
 	for (unsigned i = 0; i < o->conns; i++) {
 		struct worker *w = &r->workers[i % r->n_workers];
 		struct conn *c = &w->conns[i / r->n_workers];
@@ -2725,6 +3022,7 @@ main(int argc, char **argv)
 	        .timeout_s = 20,
 	        .chunk = 128 * 1024,
 	        .window = 16,
+	        .path = "/",
 	};
 	struct run *r = &the_run;
 	int used, rc = 0, fini;
@@ -2785,7 +3083,10 @@ main(int argc, char **argv)
 			ph_fini(NULL);
 			return 1;
 		}
-		rc = ph_run(o.test == TEST_UDP ? udp_client_worker : client_worker, r);
+		rc = ph_run(o.test == TEST_UDP ? udp_client_worker
+		            : is_http(o.test)  ? http_client_worker
+		                               : client_worker,
+		            r);
 	}
 	/* The host's counters go to stderr: stdout carries the results. */
 	fini = ph_fini(stderr);
