@@ -437,7 +437,16 @@ struct tcp_stack {
 	struct tcp_conn_list wheel[TCP_WHEEL_SLOTS];
 	uint64_t wheel_now; /* last ms the wheel was run to */
 
-	uint8_t secret[16];      /* RFC 6528 and RFC 6056 key, from arc4random */
+	uint8_t secret[16]; /* RFC 6528 and RFC 6056 key, from arc4random */
+	/* Timestamps: TSval = now + ts_base + a per-connection offset keyed
+	 * with ts_secret (RFC 7323 5.4). The running host sets both so that a
+	 * 4-tuple's TSval keeps growing across restarts of the process within
+	 * one boot (ts_base: the machine's uptime at now == 0; ts_secret: from
+	 * the boot id), as the kernel's does: a peer holding the previous
+	 * incarnation in TIME-WAIT then takes our SYN (RFC 6191). Random by
+	 * default, as in the unit tests. */
+	uint8_t ts_secret[16];
+	uint32_t ts_base;
 	uint16_t eph_table[256]; /* RFC 6056 algorithm 4 perturbation table */
 	uint32_t n_conns;
 	/* Connections in TIME-WAIT, in the order they entered it: when the

@@ -11,8 +11,10 @@
  * cutting) left to the NIC when it can.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ip.h>
@@ -344,6 +346,38 @@ tcp_glue_now(struct ph_lcore *lc)
 	lc->tcp->now_us = tsc / (h->tsc_hz / 1000000 ? h->tsc_hz / 1000000 : 1);
 }
 
+/* The timestamp clock of a host process: the machine's uptime in ms, and
+ * offsets keyed with a secret that lasts as long as the boot. A polyhost
+ * process that restarts (a new host, to its peers) then sends each 4-tuple
+ * larger timestamps than it did before, and a peer still holding the old
+ * connection in TIME-WAIT accepts the new SYN at once (RFC 6191) instead of
+ * answering it with an ACK until TIME-WAIT ends. The boot id is readable by
+ * local users only; without it the secret stays random (restarts then
+ * collide with TIME-WAIT half the time, as across a reboot). */
+static void
+tcp_ts_clock_setup(struct tcp_stack *st)
+{
+	static const uint8_t k0[16] = "polyhost-tsboot0", k1[16] = "polyhost-tsboot1";
+	struct timespec ts;
+	char id[64];
+	size_t n = 0;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	if (f != NULL) {
+		n = fread(id, 1, sizeof(id), f);
+		fclose(f);
+	}
+	if (n >= 32) {
+		uint64_t a = tcp_siphash(k0, id, n), b = tcp_siphash(k1, id, n);
+
+		memcpy(st->ts_secret, &a, 8);
+		memcpy(st->ts_secret + 8, &b, 8);
+	}
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		st->ts_base = (uint32_t)((uint64_t)ts.tv_sec * 1000 +
+		                         (uint64_t)ts.tv_nsec / 1000000 - st->now);
+}
+
 unsigned
 tcp_lcore_poll(struct ph_lcore *lc)
 {
@@ -378,6 +412,7 @@ tcp_lcore_init(struct ph_lcore *lc)
 	lc->tcp->rss_hi = rss_hi;
 	tcp_glue_now(lc);
 	lc->tcp->wheel_now = lc->tcp->now;
+	tcp_ts_clock_setup(lc->tcp);
 	return 0;
 }
 

@@ -50,7 +50,7 @@ tcp_ts_offset(const struct tcp_stack *st, uint32_t laddr, uint16_t lport, uint32
 {
 	uint32_t d[4] = {laddr, raddr, (uint32_t)lport << 16 | rport, 0x7473 /* "ts" */};
 
-	return (uint32_t)tcp_siphash(st->secret, d, sizeof(d));
+	return st->ts_base + (uint32_t)tcp_siphash(st->ts_secret, d, sizeof(d));
 }
 
 uint32_t

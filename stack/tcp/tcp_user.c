@@ -185,6 +185,7 @@ tcp_stack_init(struct tcp_stack *st, const struct ph_conf_tcp *cfg, uint16_t eph
 	LIST_INIT(&st->reap);
 	TAILQ_INIT(&st->time_wait);
 	arc4random_buf(st->secret, sizeof(st->secret));
+	arc4random_buf(st->ts_secret, sizeof(st->ts_secret));
 	arc4random_buf(st->eph_table, sizeof(st->eph_table));
 	return 0;
 }

@@ -313,6 +313,32 @@ memif_pair "memif rr 1/1 for 2 s" "" --test rr --seconds 2
 memif_pair "memif crr 64/64: $CRR_N connections, 16 at a time" "" --test crr --req 64 --resp 64 \
 	--conns 16 --transactions "$CRR_N"
 check "... the server saw $CRR_N connections" grep -q "connections=$CRR_N " "$LOG.ms"
+# A client host that restarts: the second client process (a new host with
+# the same address) reuses 4-tuples the server still holds in TIME-WAIT from
+# the first. Its timestamps keep growing across the restart (the clock is
+# the machine's uptime, the offsets keyed by the boot id), so each such SYN
+# reopens the connection at once (RFC 6191) rather than meeting PAWS and
+# waiting out the server's TIME-WAIT (a minute: the connect gives up first).
+# 20000 connections take most of the ephemeral range, so the second run's
+# ports meet the first's.
+rm -f "$SOCK"
+if ns_start "$NS" "$LOG.ms" "listening" timeout -k 5 "$T" "$PERF" -c "$CONF_S" -- \
+	server 5001 --count 2; then
+	rc1=0 rc2=0 src=0
+	ip netns exec "$NS" timeout -k 5 "$T" "$PERF" -c "$CONF_C" -- client 198.18.2.1:5001 \
+		--wait 3000 --test crr --conns 16 --transactions 20000 > "$LOG.mc" 2>&1 || rc1=$?
+	ip netns exec "$NS" timeout -k 5 "$T" "$PERF" -c "$CONF_C" -- client 198.18.2.1:5001 \
+		--wait 3000 --test crr --conns 16 --transactions 20000 > "$LOG.mc2" 2>&1 || rc2=$?
+	wait "$PID" || src=$?
+	PID=
+	reused=$(perf_report "$LOG.ms" tcp_timewait_reused)
+	check "memif crr from a restarted client: both runs ok (exit $rc1, $rc2, server $src)" \
+		test $rc1 -eq 0 -a $rc2 -eq 0 -a $src -eq 0
+	check "... TIME-WAIT entries reused ($reused), no SYN refused by PAWS" \
+		sh -c "[ '${reused:-0}' -gt 0 ] && ! grep -q tcp_paws_rejected '$LOG.ms'"
+else
+	notok "memif crr from a restarted client: server started: $(tail -5 "$LOG.ms")"
+fi
 
 # Two workers on each side (three lcores on two CPUs). The sender picks the
 # memif queue, so steering brings each segment to its flow's owner on both
