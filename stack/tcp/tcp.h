@@ -114,7 +114,9 @@ struct tcp_ring {
 	uint32_t len;  /* bytes from head */
 };
 
-#define TCP_OFO_MAX 8 /* ranges held beyond a hole; more are dropped */
+#define TCP_OFO_MAX    8 /* ranges held beyond a hole; more are dropped */
+
+#define TCP_RING_CACHE 64 /* free rings a stack keeps for new connections */
 
 /* SACKed ranges the sender keeps; beyond, the highest are forgotten (which
  * costs needless retransmissions, never correctness). */
@@ -447,6 +449,15 @@ struct tcp_stack {
 	 * default, as in the unit tests. */
 	uint8_t ts_secret[16];
 	uint32_t ts_base;
+	/* Rings of ended connections, kept for the next ones: a connection a
+	 * transaction would otherwise cost two mallocs and frees of 256 KiB,
+	 * which glibc serves by moving the heap's end (brk, page faults) or
+	 * by mmap. Bounded, so idle memory stays bounded too. */
+	struct {
+		uint8_t *buf;
+		uint32_t cap;
+	} ring_cache[TCP_RING_CACHE];
+	unsigned n_ring_cache;
 	uint16_t eph_table[256]; /* RFC 6056 algorithm 4 perturbation table */
 	uint32_t n_conns;
 	/* Connections in TIME-WAIT, in the order they entered it: when the

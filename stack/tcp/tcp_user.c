@@ -206,6 +206,8 @@ tcp_stack_fini(struct tcp_stack *st)
 		tcp_reap(st);
 	}
 	tcp_reap(st);
+	while (st->n_ring_cache > 0)
+		free(st->ring_cache[--st->n_ring_cache].buf);
 	free(st->conns);
 	free(st->binds);
 	st->conns = st->binds = NULL;
@@ -274,14 +276,53 @@ tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user)
 	return c;
 }
 
+/* TIME-WAIT without a user: nothing is left to send (our FIN is acked) and
+ * nobody will read, so the rings go now rather than after 2 MSL. A server
+ * that closes first holds a TIME-WAIT per connection for a minute: with the
+ * rings kept, that was 512 KiB each (a gigabyte per 2,000), and as long as
+ * none had ended, glibc gave every new connection's rings fresh pages from
+ * mmap (its threshold only rises once such a block is freed). */
+static void
+ring_put(struct tcp_stack *st, struct tcp_ring *r)
+{
+	if (r->buf != NULL && st->n_ring_cache < TCP_RING_CACHE) {
+		st->ring_cache[st->n_ring_cache].buf = r->buf;
+		st->ring_cache[st->n_ring_cache].cap = r->cap;
+		st->n_ring_cache++;
+		r->buf = NULL;
+	}
+	tcp_ring_free(r);
+}
+
+static int
+ring_get(struct tcp_stack *st, struct tcp_ring *r, uint32_t cap)
+{
+	for (unsigned i = st->n_ring_cache; i-- > 0;) {
+		if (st->ring_cache[i].cap != cap)
+			continue;
+		r->buf = st->ring_cache[i].buf;
+		r->cap = cap;
+		r->head = r->len = 0;
+		st->ring_cache[i] = st->ring_cache[--st->n_ring_cache];
+		return 0;
+	}
+	return tcp_ring_alloc(r, cap);
+}
+
+static void
+conn_rings_release(struct tcp_conn *c)
+{
+	c->st->mem -= c->sbuf.cap + c->rbuf.cap;
+	ring_put(c->st, &c->sbuf);
+	ring_put(c->st, &c->rbuf);
+}
+
 static void
 conn_free(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
 
-	st->mem -= c->sbuf.cap + c->rbuf.cap;
-	tcp_ring_free(&c->sbuf);
-	tcp_ring_free(&c->rbuf);
+	conn_rings_release(c);
 	rte_spinlock_lock(&st->all_lock);
 	LIST_REMOVE(c, alink);
 	rte_spinlock_unlock(&st->all_lock);
@@ -303,10 +344,10 @@ tcp_reap(struct tcp_stack *st)
 static int
 conn_rings(struct tcp_conn *c)
 {
-	if (c->rbuf.buf == NULL && tcp_ring_alloc(&c->rbuf, c->rcvbuf) != 0)
+	if (c->rbuf.buf == NULL && ring_get(c->st, &c->rbuf, c->rcvbuf) != 0)
 		return -ENOMEM;
-	if (c->sbuf.buf == NULL && tcp_ring_alloc(&c->sbuf, c->sndbuf) != 0) {
-		tcp_ring_free(&c->rbuf);
+	if (c->sbuf.buf == NULL && ring_get(c->st, &c->sbuf, c->sndbuf) != 0) {
+		ring_put(c->st, &c->rbuf);
 		return -ENOMEM;
 	}
 	c->st->mem += c->sbuf.cap + c->rbuf.cap;
@@ -416,6 +457,8 @@ void
 tcp_enter_time_wait(struct tcp_conn *c)
 {
 	tcp_set_state(c, TCPS_TIME_WAIT);
+	if (c->user == NULL)
+		conn_rings_release(c);
 	tcp_timer_stop(c, TCP_T_REXMT);
 	tcp_timer_stop(c, TCP_T_PERSIST);
 	tcp_timer_stop(c, TCP_T_KEEP);
@@ -434,9 +477,7 @@ tcp_conn_restart(struct tcp_conn *c)
 	                      TF_REUSEPORT | TF_USER_MSS;
 	struct tcp_conn saved = *c;
 
-	st->mem -= c->sbuf.cap + c->rbuf.cap;
-	tcp_ring_free(&c->sbuf);
-	tcp_ring_free(&c->rbuf);
+	conn_rings_release(c);
 	memset((uint8_t *)c + offsetof(struct tcp_conn, state), 0,
 	       sizeof(*c) - offsetof(struct tcp_conn, state));
 	c->state = TCPS_CLOSED;
@@ -976,6 +1017,8 @@ tcp_close(struct tcp_conn *c)
 		/* A connection that already ended is freed now. */
 		if (c->state == TCPS_CLOSED)
 			tcp_conn_drop(c, 0);
+		else if (c->state == TCPS_TIME_WAIT)
+			conn_rings_release(c);
 		break;
 	}
 	/* A dropped connection whose user let go before: now unowned. */

@@ -692,6 +692,46 @@ data_after_close_resets(void **state)
 	t->c = NULL;
 }
 
+/* A server that closes first: TIME-WAIT keeps no rings (they went when the
+ * socket did), and the stack's memory count says so. */
+static void
+orphan_time_wait_frees_rings(void **state)
+{
+	struct th *t = *state;
+
+	th_established(t);
+	assert_int_equal(t->st.mem, t->c->sbuf.cap + t->c->rbuf.cap);
+	assert_true(t->st.mem > 0);
+	tcp_close(t->c);
+	th_expect(t, TCP_FIN | TCP_ACK, L(t, 1), R(t, 1), 0);
+	th_send(t, TCP_ACK | TCP_FIN, R(t, 1), L(t, 2), NULL, 0);
+	th_expect(t, TCP_ACK, L(t, 2), R(t, 2), 0);
+	assert_int_equal(t->c->state, TCPS_TIME_WAIT);
+	assert_null(t->c->rbuf.buf);
+	assert_null(t->c->sbuf.buf);
+	assert_int_equal(t->st.mem, 0);
+	/* A retransmitted FIN is still acknowledged without them. */
+	th_send(t, TCP_ACK | TCP_FIN, R(t, 1), L(t, 2), NULL, 0);
+	th_expect(t, TCP_ACK, L(t, 2), R(t, 2), 0);
+	t->c = NULL;
+}
+
+/* A socket still open in TIME-WAIT keeps its rings (EOF is still to be
+ * read) until it is closed. */
+static void
+time_wait_rings_freed_at_close(void **state)
+{
+	struct th *t = *state;
+
+	th_time_wait(t);
+	assert_non_null(t->c->rbuf.buf);
+	tcp_close(t->c);
+	assert_int_equal(t->c->state, TCPS_TIME_WAIT);
+	assert_null(t->c->rbuf.buf);
+	assert_int_equal(t->st.mem, 0);
+	t->c = NULL;
+}
+
 static void
 orphan_fin_wait_2_times_out(void **state)
 {
@@ -1906,6 +1946,8 @@ main(void)
 	T(linger_zero_aborts);
 	T(data_after_close_resets);
 	T(orphan_fin_wait_2_times_out);
+	T(orphan_time_wait_frees_rings);
+	T(time_wait_rings_freed_at_close);
 	T(shutdown_rd_discards);
 	T(abort_sends_rst);
 	T(send_and_ack);
