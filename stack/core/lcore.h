@@ -67,6 +67,7 @@ struct ph_lcore {
 	struct rte_ip_frag_tbl *frag_tbl;
 	struct rte_ip_frag_death_row frag_dr;
 	uint64_t frag_next_expire_ms;
+	uint64_t rcu_reclaimed_ms; /* lead: last ms it reclaimed deferred frees */
 
 	uint16_t ip_id;      /* next IPv4 identification (RFC 6864) */
 	unsigned idle_polls; /* consecutive empty loop iterations */

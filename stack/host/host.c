@@ -389,7 +389,9 @@ ph_lcore_idle(struct ph_lcore *lc)
 	struct timespec ts = {0};
 	unsigned us;
 
-	if (++lc->idle_polls < IDLE_SPIN)
+	/* idle_sleep_us = 0: poll without pause. A nanosleep(0) is still a
+	 * system call, and on a VM it can take tens of microseconds. */
+	if (++lc->idle_polls < IDLE_SPIN || max_us == 0)
 		return;
 	/* Sleep longer the longer nothing happens, up to max_us. */
 	us = RTE_MIN((lc->idle_polls - IDLE_SPIN) / 16 + 1, max_us);
@@ -439,7 +441,12 @@ ph_lcore_poll(struct ph_lcore *lc)
 	work += tcp_lcore_poll(lc);
 	if (lc->is_lead) {
 		work += lead_poll(lc);
-		rte_rcu_qsbr_dq_reclaim(h->rcu_dq, RCU_DQ_SIZE / 4, NULL, NULL, NULL);
+		/* Once a millisecond: a call costs a few hundred instructions
+		 * (and a debug log line) even when nothing is queued. */
+		if (lc->now_ms != lc->rcu_reclaimed_ms) {
+			lc->rcu_reclaimed_ms = lc->now_ms;
+			rte_rcu_qsbr_dq_reclaim(h->rcu_dq, RCU_DQ_SIZE / 4, NULL, NULL, NULL);
+		}
 	}
 	flow_flush(lc);
 	ph_lead_flush(lc);
