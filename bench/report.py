@@ -254,6 +254,20 @@ plot "{dat}" using 2:xtic(1) notitle lc rgb "#1f77b4"
     return made
 
 
+BEGIN, END = "<!-- bench/run table: begin -->", "<!-- bench/run table: end -->"
+
+
+def update_readme(path, md):
+    """Put MD between the markers in PATH (the README carries the latest)."""
+    with open(path) as f:
+        text = f.read()
+    i, j = text.find(BEGIN), text.find(END)
+    if i < 0 or j < i:
+        raise SystemExit(f"report.py: {path} has no {BEGIN} ... {END}")
+    with open(path, "w") as f:
+        f.write(text[:i + len(BEGIN)] + "\n" + md + text[j:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("runs")
@@ -263,6 +277,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=0)
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--readme", help="replace the table between the bench markers of this file")
     args = ap.parse_args()
     runs = load(args.runs)
     summary = summarize(runs)
@@ -270,6 +285,8 @@ def main():
     with open(os.path.join(args.outdir, "table.md"), "w") as f:
         f.write(md)
     sys.stdout.write(md)
+    if args.readme:
+        update_readme(args.readme, md)
     if not args.no_plots:
         for p in plots(summary, runs, args.outdir):
             print(f"plot: {p}", file=sys.stderr)
