@@ -346,19 +346,42 @@ tcp_glue_now(struct ph_lcore *lc)
 	lc->tcp->now_us = tsc / (h->tsc_hz / 1000000 ? h->tsc_hz / 1000000 : 1);
 }
 
+/* Re-anchor the timestamp clock to the machine's uptime: the stack's ms
+ * come from the TSC, whose rate DPDK estimates, so over days they drift
+ * from real time by seconds. A connection keeps the offset it was made with
+ * (its timestamps stay monotonic); new ones start from the new anchor. It
+ * moves only once the drift passes 100 ms, not with every ms of rounding:
+ * a SYN cookie's timestamp is checked against the anchor of the moment its
+ * ACK comes back. Once a ms, with the timers; FORCE at start. */
+#define TS_ANCHOR_SLACK_MS 100
+
+static void
+tcp_ts_clock_anchor(struct tcp_stack *st, bool force)
+{
+	struct timespec ts;
+	uint32_t base;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+		return;
+	base = (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - st->now);
+	if (force || base - st->ts_base + TS_ANCHOR_SLACK_MS > 2 * TS_ANCHOR_SLACK_MS)
+		st->ts_base = base;
+}
+
 /* The timestamp clock of a host process: the machine's uptime in ms, and
  * offsets keyed with a secret that lasts as long as the boot. A polyhost
  * process that restarts (a new host, to its peers) then sends each 4-tuple
  * larger timestamps than it did before, and a peer still holding the old
  * connection in TIME-WAIT accepts the new SYN at once (RFC 6191) instead of
  * answering it with an ACK until TIME-WAIT ends. The boot id is readable by
- * local users only; without it the secret stays random (restarts then
- * collide with TIME-WAIT half the time, as across a reboot). */
+ * every local user and container of the machine, so they could compute the
+ * offsets; from the network they stay secret. Without it the secret stays
+ * random (restarts then collide with TIME-WAIT half the time, as across a
+ * reboot). */
 static void
 tcp_ts_clock_setup(struct tcp_stack *st)
 {
 	static const uint8_t k0[16] = "polyhost-tsboot0", k1[16] = "polyhost-tsboot1";
-	struct timespec ts;
 	char id[64];
 	size_t n = 0;
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
@@ -373,9 +396,7 @@ tcp_ts_clock_setup(struct tcp_stack *st)
 		memcpy(st->ts_secret, &a, 8);
 		memcpy(st->ts_secret + 8, &b, 8);
 	}
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-		st->ts_base = (uint32_t)((uint64_t)ts.tv_sec * 1000 +
-		                         (uint64_t)ts.tv_nsec / 1000000 - st->now);
+	tcp_ts_clock_anchor(st, true);
 }
 
 unsigned
@@ -386,6 +407,7 @@ tcp_lcore_poll(struct ph_lcore *lc)
 	if (lc->now_ms == st->wheel_now)
 		return 0;
 	tcp_glue_now(lc);
+	tcp_ts_clock_anchor(st, false);
 	return tcp_timers_run(st);
 }
 

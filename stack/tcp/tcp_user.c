@@ -282,10 +282,14 @@ tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user)
  * rings kept, that was 512 KiB each (a gigabyte per 2,000), and as long as
  * none had ended, glibc gave every new connection's rings fresh pages from
  * mmap (its threshold only rises once such a block is freed). */
+/* Only rings of the configured sizes are kept: others (SO_RCVBUF and
+ * SO_SNDBUF) are rare, and would fill the cache with what no new connection
+ * takes. */
 static void
 ring_put(struct tcp_stack *st, struct tcp_ring *r)
 {
-	if (r->buf != NULL && st->n_ring_cache < TCP_RING_CACHE) {
+	if (r->buf != NULL && st->n_ring_cache < TCP_RING_CACHE &&
+	    (r->cap == st->cfg.rmem || r->cap == st->cfg.wmem)) {
 		st->ring_cache[st->n_ring_cache].buf = r->buf;
 		st->ring_cache[st->n_ring_cache].cap = r->cap;
 		st->n_ring_cache++;
