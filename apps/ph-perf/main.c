@@ -764,9 +764,10 @@ struct worker {
 	struct hist lat;
 	uint64_t tx_bytes, rx_bytes, trans;
 	uint64_t t_first, t_last;
-	uint64_t accepted; /* server */
-	int udp_fd;        /* server --udp: the worker's echo socket */
-	uint64_t udp_lost; /* server: echoes not sent; client: datagrams given up */
+	uint64_t accepted;   /* server */
+	int udp_fd;          /* server --udp: the worker's echo socket */
+	uint64_t udp_echoed; /* server */
+	uint64_t udp_lost;   /* server: echoes not sent; client: datagrams given up */
 	unsigned done, failed;
 	int rc;
 };
@@ -1826,20 +1827,28 @@ client_worker(void *arg)
 
 /* ---- UDP echo ---- */
 
-/* Each datagram opens with its sequence number and send time (ns), so the
- * client measures the round trip of every echo. */
+/* Each datagram opens with its tag (the window slot it fills, and that
+ * slot's count of datagrams sent) and its send time (ns), so the client
+ * matches every echo to the datagram still outstanding in that slot and
+ * measures its round trip. An echo of a datagram already given up as lost
+ * (or sent twice by the network) matches nothing and is not counted. */
 #define UDP_HDR       16
-#define UDP_LOST_NS   100000000u /* an echo not back after 100 ms is lost */
+#define UDP_LOST_NS   100000000u /* a slot without its echo for 100 ms: lost, sent anew */
 #define UDP_BATCH_MAX 64         /* datagrams handled per socket per wake-up */
+#define UDP_SLOT_BITS 48         /* the tag: slot << 48 | count in the slot */
 
 /* epoll's data.ptr for the server's UDP socket (the listener's is NULL). */
 static int udp_tag;
 
+struct udp_slot {
+	uint64_t tag;     /* of the datagram outstanding; 0: none */
+	uint64_t sent_ns; /* when it was sent */
+	uint64_t count;   /* datagrams this slot has sent */
+};
+
 struct udp_sock {
 	int fd;
-	uint32_t out;     /* sent, not yet echoed */
-	uint64_t seq;     /* next to send */
-	uint64_t last_rx; /* ns of the last echo, or of the last refill */
+	struct udp_slot *slot; /* --window of them */
 };
 
 /* Server: the worker's echo socket on the TCP port's number. With several
@@ -1882,41 +1891,32 @@ udp_echo(struct worker *w)
 				fprintf(stderr, "ph-perf: udp recvfrom: %s\n", strerror(errno));
 			return;
 		}
-		w->rx_bytes += (uint64_t)n;
-		if (ph_sendto(w->udp_fd, w->buf, (size_t)n, 0, (struct sockaddr *)&from, fl) == n) {
-			w->tx_bytes += (uint64_t)n;
-			w->trans++;
-		} else {
+		if (ph_sendto(w->udp_fd, w->buf, (size_t)n, 0, (struct sockaddr *)&from, fl) == n)
+			w->udp_echoed++;
+		else
 			w->udp_lost++;
-		}
 	}
 }
 
+/* Client: send slot I's next datagram. One the stack does not take (no
+ * room, neighbour unresolved) leaves the slot empty: the tick fills it. */
 static void
-udp_send(struct worker *w, struct udp_sock *u, uint64_t now)
+udp_send(struct worker *w, struct udp_sock *u, uint32_t i, uint64_t now)
 {
+	struct udp_slot *sl = &u->slot[i];
 	uint32_t len = w->o->req;
+	uint64_t tag =
+	        (uint64_t)i << UDP_SLOT_BITS | ((sl->count + 1) & ((1ull << UDP_SLOT_BITS) - 1));
 
-	put64(w->buf, u->seq);
+	put64(w->buf, tag);
 	put64(w->buf + 8, now);
-	if (ph_send(u->fd, w->buf, len, 0) == (ssize_t)len) {
-		u->seq++;
-		u->out++;
-		w->tx_bytes += len;
-	}
-	/* Not taken (no room, neighbour unresolved): the refill tops it up. */
-}
-
-static void
-udp_refill(struct worker *w, struct udp_sock *u, uint64_t now)
-{
-	while (u->out < w->o->window && !ph_stopping()) {
-		uint32_t before = u->out;
-
-		udp_send(w, u, now);
-		if (u->out == before)
-			break;
-	}
+	sl->tag = 0;
+	if (ph_send(u->fd, w->buf, len, 0) != (ssize_t)len)
+		return;
+	sl->count++;
+	sl->tag = tag;
+	sl->sent_ns = now;
+	w->tx_bytes += len;
 }
 
 static void
@@ -1924,26 +1924,47 @@ udp_receive(struct worker *w, struct udp_sock *u, uint64_t deadline)
 {
 	for (int k = 0; k < UDP_BATCH_MAX; k++) {
 		ssize_t n = ph_recv(u->fd, w->buf, w->buf_len, 0);
-		uint64_t now;
+		uint64_t now, tag;
+		uint32_t i;
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				fprintf(stderr, "ph-perf: udp recv: %s\n", strerror(errno));
 			return;
 		}
+		if (n < UDP_HDR)
+			continue;
+		tag = get64(w->buf);
+		i = (uint32_t)(tag >> UDP_SLOT_BITS);
+		if (tag == 0 || i >= w->o->window || u->slot[i].tag != tag)
+			continue; /* given up already, or not ours */
 		now = now_ns();
-		u->last_rx = now;
-		if (u->out > 0)
-			u->out--;
-		if (n < UDP_HDR || now >= deadline)
+		u->slot[i].tag = 0;
+		if (now >= deadline)
 			continue;
 		if (w->t_first == 0)
 			w->t_first = now; /* the warm-up (ARP) is not measured */
-		hist_add(&w->lat, now - get64(w->buf + 8));
+		hist_add(&w->lat, now - u->slot[i].sent_ns);
 		w->rx_bytes += (uint64_t)n;
 		w->trans++;
 		w->t_last = now;
-		udp_send(w, u, now);
+		udp_send(w, u, i, now);
+	}
+}
+
+/* Client, every 10 ms: a slot whose datagram is overdue counts it lost and
+ * sends another; an empty slot (its send failed) tries again. */
+static void
+udp_tick(struct worker *w, struct udp_sock *u, uint64_t now)
+{
+	for (uint32_t i = 0; i < w->o->window && !ph_stopping(); i++) {
+		struct udp_slot *sl = &u->slot[i];
+
+		if (sl->tag != 0 && now - sl->sent_ns < UDP_LOST_NS)
+			continue;
+		if (sl->tag != 0)
+			w->udp_lost++;
+		udp_send(w, u, i, now);
 	}
 }
 
@@ -1962,15 +1983,20 @@ udp_client_worker(void *arg)
 
 	sin.sin_addr.s_addr = w->o->ip;
 	deadline = now + (uint64_t)(w->o->seconds * 1e9);
-	if (us == NULL || worker_init(w) < 0)
+	if (us == NULL || worker_init(w) < 0) {
+		snprintf(c->why, sizeof(c->why), "worker: %s", strerror(errno));
+		c->failed = true;
+		deadline = 0;
 		w->n_conns = 0;
+	}
 	for (unsigned i = 0; i < w->n_conns; i++)
 		us[i].fd = -1;
-	for (unsigned i = 0; i < w->n_conns; i++) {
+	for (unsigned i = 0; i < w->n_conns && !c->failed; i++) {
 		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &us[i]};
 
+		us[i].slot = calloc(w->o->window, sizeof(*us[i].slot));
 		us[i].fd = ph_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		if (us[i].fd < 0 ||
+		if (us[i].slot == NULL || us[i].fd < 0 ||
 		    ph_connect(us[i].fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
 		    ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, us[i].fd, &e) < 0) {
 			snprintf(c->why, sizeof(c->why), "udp socket: %s", strerror(errno));
@@ -1978,8 +2004,7 @@ udp_client_worker(void *arg)
 			deadline = 0;
 			break;
 		}
-		us[i].last_rx = now;
-		udp_refill(w, &us[i], now);
+		udp_tick(w, &us[i], now);
 	}
 	while (now < deadline && !ph_stopping()) {
 		int n = ph_epoll_wait(w->ep, ev, 64, 10);
@@ -1988,23 +2013,12 @@ udp_client_worker(void *arg)
 			break;
 		for (int i = 0; i < n; i++)
 			udp_receive(w, ev[i].data.ptr, deadline);
-		/* After the receives: last_rx is never later than now. */
 		now = now_ns();
 		if (now < next_tick)
 			continue;
 		next_tick = now + 10000000u;
-		for (unsigned i = 0; i < w->n_conns; i++) {
-			struct udp_sock *u = &us[i];
-
-			if (u->out > 0 && now - u->last_rx > UDP_LOST_NS) {
-				w->udp_lost += u->out;
-				u->out = 0;
-			}
-			if (u->out == 0) {
-				u->last_rx = now;
-				udp_refill(w, u, now);
-			}
-		}
+		for (unsigned i = 0; i < w->n_conns; i++)
+			udp_tick(w, &us[i], now);
 	}
 	if (w->trans == 0 && !c->failed && w->n_conns > 0) {
 		snprintf(c->why, sizeof(c->why), "no datagram came back");
@@ -2012,9 +2026,11 @@ udp_client_worker(void *arg)
 	}
 	if (c->failed)
 		w->failed++;
-	for (unsigned i = 0; i < w->n_conns; i++)
+	for (unsigned i = 0; us != NULL && i < w->n_conns; i++) {
 		if (us[i].fd >= 0)
 			ph_close(us[i].fd);
+		free(us[i].slot);
+	}
 	free(us);
 	if (atomic_fetch_sub(&r->left, 1) == 1)
 		ph_stop();
@@ -2027,7 +2043,7 @@ udp_client_worker(void *arg)
  * connection) or http-close ("Connection: close": the server closes after
  * each response, the slot reconnects). Responses must be 200 with a
  * Content-Length, as a static file's are. */
-enum hphase { HP_CONNECT, HP_SEND, HP_HEAD, HP_BODY, HP_EOF, HP_DONE };
+enum hphase { HP_CONNECT, HP_HEAD, HP_BODY, HP_EOF, HP_DONE };
 
 struct hslot {
 	int fd;
@@ -2097,6 +2113,7 @@ static void
 http_send(struct worker *w, struct hslot *h, const char *req, size_t len)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+	bool connected_now = h->phase == HP_CONNECT;
 	ssize_t n = ph_send(h->fd, req, len, 0);
 
 	if (n != (ssize_t)len) {
@@ -2107,7 +2124,9 @@ http_send(struct worker *w, struct hslot *h, const char *req, size_t len)
 	h->t_req = now_ns();
 	h->head_len = 0;
 	h->phase = HP_HEAD;
-	if (ph_epoll_ctl(w->ep, EPOLL_CTL_MOD, h->fd, &ev) < 0)
+	/* From now on only input matters (a keep-alive request after the
+	 * first needs no change: no extra system call on Linux). */
+	if (connected_now && ph_epoll_ctl(w->ep, EPOLL_CTL_MOD, h->fd, &ev) < 0)
 		http_fail(w, h, "epoll_ctl: %s", strerror(errno));
 }
 
@@ -2126,7 +2145,16 @@ http_head(struct hslot *h)
 	cl = strcasestr(h->head, "\r\nContent-Length:");
 	if (cl == NULL)
 		return -1;
-	h->body_left = strtoull(cl + 17, NULL, 10);
+	cl += 17;
+	while (*cl == ' ' || *cl == '\t')
+		cl++;
+	if (*cl < '0' || *cl > '9')
+		return -1;
+	errno = 0;
+	h->body_left = strtoull(cl, &cl, 10);
+	/* The header's end was cut at its blank line: the last field ends in '\0'. */
+	if (errno != 0 || (*cl != '\r' && *cl != '\0' && *cl != ' ' && *cl != '\t'))
+		return -1;
 	return (int)(end - h->head) + 4;
 }
 
@@ -2251,8 +2279,12 @@ http_client_worker(void *arg)
 	inet_ntop(AF_INET, &o->ip, host, sizeof(host));
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", o->path, host,
 	               o->test == TEST_HTTP_CLOSE ? "Connection: close\r\n" : "");
-	if (hs == NULL || worker_init(w) < 0)
+	if (hs == NULL || worker_init(w) < 0) {
+		snprintf(w->conns[0].why, sizeof(w->conns[0].why), "worker: %s", strerror(errno));
+		w->conns[0].failed = true;
+		w->failed++;
 		w->n_conns = 0;
+	}
 	for (unsigned i = 0; i < w->n_conns; i++)
 		hs[i].fd = -1;
 	for (unsigned i = 0; i < w->n_conns; i++)
@@ -2553,6 +2585,13 @@ client_report(struct run *r, int fini_rc)
 			       (double)lat->max / 1e3);
 		/* crr: a transaction is a connection, its latency the
 		 * connection's, from connect to the response. */
+		if (o->test == TEST_UDP) {
+			uint64_t lost = 0;
+
+			for (unsigned i = 0; i < r->n_workers; i++)
+				lost += r->workers[i].udp_lost;
+			printf(",\"lost\":%" PRIu64, lost);
+		}
 		if (o->test == TEST_CRR || o->test == TEST_HTTP_CLOSE)
 			printf(",\"cps\":%.1f", secs > 0 ? (double)trans / secs : 0);
 		printf(",\"sha256\":\"%s\",\"failed_conns\":%u,\"ok\":%s", sum, failed,
@@ -3109,7 +3148,7 @@ main(int argc, char **argv)
 				uint64_t echoed = 0, lost = 0;
 
 				for (unsigned i = 0; i < r->n_workers; i++) {
-					echoed += r->workers[i].trans;
+					echoed += r->workers[i].udp_echoed;
 					lost += r->workers[i].udp_lost;
 				}
 				printf(" udp_echoed=%" PRIu64 " udp_not_sent=%" PRIu64, echoed,
