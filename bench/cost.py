@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Instructions per packet from a callgrind profile of a polyhost process.
 
-bench/run profiles ph-perf's server with collection on inside its worker
-loop only, so start-up and shutdown are out. This takes that profile, leaves
+bench/run profiles ph-perf's server with collection on from its first event
+to the end of its loop, so start-up, the idle wait for the client and
+shutdown are out. This takes that profile, leaves
 out the NIC driver (the net_memif PMD: every instruction inside its
 functions and in what they call), and divides the rest by the packets (or
 transactions) the run handled. The result is one JSON object on stdout:
