@@ -124,8 +124,12 @@ http_round 2 0@0,1@1,2@1
 head -c 6000 /dev/urandom > "$LOG.dgram"
 good=0
 for i in $(seq 1 16); do
-	# One socket sends and receives: the echo comes back to its port.
-	out=$(nsx timeout 5 socat -T 1 - UDP:198.18.0.2:7,sourceport=$((40000 + i)) \
+	# One socket sends and receives: the echo comes back to its port. The
+	# ports differ in every bit, not only the low ones: Toeplitz is linear,
+	# so 16 consecutive ports under polyhostd's random key (a new one each
+	# start) often all hash to one worker, and the check below would say
+	# nothing about steering.
+	out=$(nsx timeout 5 socat -T 1 - UDP:198.18.0.2:7,sourceport=$((1024 + i * 3989 % 64000)) \
 		< "$LOG.dgram" 2>/dev/null | head -c 6000 | sha256sum | cut -d' ' -f1) || true
 	[ "$out" = "$(sha256sum < "$LOG.dgram" | cut -d' ' -f1)" ] && good=$((good + 1))
 done
