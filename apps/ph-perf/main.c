@@ -1841,6 +1841,23 @@ client_worker(void *arg)
 
 /* ---- UDP echo ---- */
 
+/* A worker whose UDP or HTTP run failed: the first reason is kept (on its
+ * first connection record, which client_report reads), counted once. */
+static void __attribute__((format(printf, 2, 3)))
+worker_fail(struct worker *w, const char *fmt, ...)
+{
+	struct conn *c = &w->conns[0];
+	va_list ap;
+
+	if (c->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	c->failed = true;
+	w->failed++;
+}
+
 /* Each datagram opens with its tag (the window slot it fills, and that
  * slot's count of datagrams sent) and its send time (ns), so the client
  * matches every echo to the datagram still outstanding in that slot and
@@ -1998,8 +2015,7 @@ udp_client_worker(void *arg)
 	sin.sin_addr.s_addr = w->o->ip;
 	deadline = now + (uint64_t)(w->o->seconds * 1e9);
 	if (us == NULL || worker_init(w) < 0) {
-		snprintf(c->why, sizeof(c->why), "worker: %s", strerror(errno));
-		c->failed = true;
+		worker_fail(w, "worker: %s", strerror(errno));
 		deadline = 0;
 		w->n_conns = 0;
 	}
@@ -2013,8 +2029,7 @@ udp_client_worker(void *arg)
 		if (us[i].slot == NULL || us[i].fd < 0 ||
 		    ph_connect(us[i].fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
 		    ph_epoll_ctl(w->ep, EPOLL_CTL_ADD, us[i].fd, &e) < 0) {
-			snprintf(c->why, sizeof(c->why), "udp socket: %s", strerror(errno));
-			c->failed = true;
+			worker_fail(w, "udp socket: %s", strerror(errno));
 			deadline = 0;
 			break;
 		}
@@ -2034,12 +2049,8 @@ udp_client_worker(void *arg)
 		for (unsigned i = 0; i < w->n_conns; i++)
 			udp_tick(w, &us[i], now);
 	}
-	if (w->trans == 0 && !c->failed && w->n_conns > 0) {
-		snprintf(c->why, sizeof(c->why), "no datagram came back");
-		c->failed = true;
-	}
-	if (c->failed)
-		w->failed++;
+	if (w->trans == 0 && w->n_conns > 0)
+		worker_fail(w, "no datagram came back");
 	for (unsigned i = 0; us != NULL && i < w->n_conns; i++) {
 		if (us[i].fd >= 0)
 			ph_close(us[i].fd);
@@ -2086,22 +2097,12 @@ hslot_close(struct worker *w, struct hslot *h)
 	}
 }
 
-static void
-http_fail(struct worker *w, struct hslot *h, const char *fmt, ...)
-{
-	struct conn *c = &w->conns[0];
-	va_list ap;
-
-	if (!c->failed) {
-		va_start(ap, fmt);
-		vsnprintf(c->why, sizeof(c->why), fmt, ap);
-		va_end(ap);
-		c->failed = true;
-		w->failed++;
-	}
-	hslot_close(w, h);
-	h->phase = HP_DONE;
-}
+#define http_fail(w, h, ...)                                                                       \
+	do {                                                                                       \
+		worker_fail(w, __VA_ARGS__);                                                       \
+		hslot_close(w, h);                                                                 \
+		(h)->phase = HP_DONE;                                                              \
+	} while (0)
 
 static void
 http_open(struct worker *w, struct hslot *h)
@@ -2294,9 +2295,7 @@ http_client_worker(void *arg)
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", o->path, host,
 	               o->test == TEST_HTTP_CLOSE ? "Connection: close\r\n" : "");
 	if (hs == NULL || worker_init(w) < 0) {
-		snprintf(w->conns[0].why, sizeof(w->conns[0].why), "worker: %s", strerror(errno));
-		w->conns[0].failed = true;
-		w->failed++;
+		worker_fail(w, "worker: %s", strerror(errno));
 		w->n_conns = 0;
 	}
 	for (unsigned i = 0; i < w->n_conns; i++)
@@ -2319,11 +2318,8 @@ http_client_worker(void *arg)
 					http_fail(w, &hs[i], "no response for %u s", o->timeout_s);
 		}
 	}
-	if (w->trans == 0 && !w->conns[0].failed && w->n_conns > 0) {
-		snprintf(w->conns[0].why, sizeof(w->conns[0].why), "no response");
-		w->conns[0].failed = true;
-		w->failed++;
-	}
+	if (w->trans == 0 && w->n_conns > 0)
+		worker_fail(w, "no response");
 	for (unsigned i = 0; i < w->n_conns; i++)
 		hslot_close(w, &hs[i]);
 	free(hs);

@@ -276,12 +276,6 @@ tcp_conn_new(struct tcp_stack *st, uint16_t ctx, void *user)
 	return c;
 }
 
-/* TIME-WAIT without a user: nothing is left to send (our FIN is acked) and
- * nobody will read, so the rings go now rather than after 2 MSL. A server
- * that closes first holds a TIME-WAIT per connection for a minute: with the
- * rings kept, that was 512 KiB each (a gigabyte per 2,000), and as long as
- * none had ended, glibc gave every new connection's rings fresh pages from
- * mmap (its threshold only rises once such a block is freed). */
 /* Only rings of the configured sizes are kept: others (SO_RCVBUF and
  * SO_SNDBUF) are rare, and would fill the cache with what no new connection
  * takes. */
@@ -313,6 +307,13 @@ ring_get(struct tcp_stack *st, struct tcp_ring *r, uint32_t cap)
 	return tcp_ring_alloc(r, cap);
 }
 
+/* A connection's rings back to the cache (or the heap). Also called on
+ * entering TIME-WAIT without a user: nothing is left to send (our FIN is
+ * acked) and nobody will read, so the rings go now rather than after 2 MSL.
+ * A server that closes first holds a TIME-WAIT per connection for a minute:
+ * with the rings kept, that was 512 KiB each (a gigabyte per 2,000), and as
+ * long as none had ended, glibc gave every new connection's rings fresh
+ * pages from mmap (its threshold only rises once such a block is freed). */
 static void
 conn_rings_release(struct tcp_conn *c)
 {
