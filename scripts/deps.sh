@@ -9,7 +9,8 @@ BUILD_PKGS="gcc make meson ninja-build pkg-config dpdk libdpdk-dev libbsd-dev li
 libjansson-dev clang-format"
 # Real peers for the tests and the demo: the Linux kernel in a namespace, driven by these.
 PEER_PKGS="iproute2 iputils-ping iputils-arping python3-scapy tshark socat netcat-openbsd
-ethtool procps curl apache2-utils wrk iperf3 iptables nftables hping3 nmap valgrind jq"
+ethtool procps curl apache2-utils wrk iperf3 iptables nftables hping3 nmap valgrind jq
+traceroute tcpdump"
 # The benchmarks' Linux side and plots (bench/run; make test runs it once, quick).
 BENCH_PKGS="nginx-light gnuplot-nox"
 

@@ -23,6 +23,8 @@
 
 static int tel_fd = -1;
 static bool show_all;
+/* "ctx NAME" (or "vrf NAME") after a command: show only that context. */
+static const char *ctx_filter;
 
 static int
 tel_connect(const char *prefix)
@@ -211,6 +213,10 @@ cmd_addr(void)
 
 		if (f == NULL)
 			continue;
+		if (ctx_filter != NULL && strcmp(jstr(f, "context"), ctx_filter) != 0) {
+			json_decref(f);
+			continue;
+		}
 		printf("%zu: %s: port %s", i, jstr(f, "name"), jstr(f, "port"));
 		if (jint(f, "vlan") != 0)
 			printf(" vlan %lld", jint(f, "vlan"));
@@ -261,6 +267,8 @@ show_neigh(const char *line)
 	unsigned long long age;
 
 	if (sscanf(line, "%19s %19s %15s %31s %31s %llu", ip, mac, state, dev, ctx, &age) != 6)
+		return;
+	if (ctx_filter != NULL && strcmp(ctx, ctx_filter) != 0)
 		return;
 	printf("%s dev %s ctx %s", ip, dev, ctx);
 	if (strcmp(mac, "-") != 0)
@@ -357,38 +365,100 @@ cmd_conns(void)
 static int
 print_routes(const char *ctx)
 {
-	json_t *v = tel_get("/polyhost/routes", ctx);
-	const char *k;
-	json_t *x;
+	unsigned skip = 0;
 
+	for (;;) {
+		char p[64];
+		json_t *v;
+		long long count;
+
+		snprintf(p, sizeof(p), "%s %u", ctx, skip);
+		v = tel_get("/polyhost/routes", p);
+		if (v == NULL)
+			return 1;
+		count = jint(v, "count");
+		for (long long i = 0; i < count; i++) {
+			char key[24], prefix[24], proto[16];
+			const char *desc;
+			int off = 0;
+
+			snprintf(key, sizeof(key), "r%lld", i);
+			desc = jstr(v, key);
+			/* "198.18.0.0/24 connected dev p0" or
+			 * "0.0.0.0/0 static via 1.2.3.4 dev p0 via 1.2.3.5 dev p1 [ctx X]" */
+			if (sscanf(desc, "%23s %15s %n", prefix, proto, &off) != 2)
+				continue;
+			printf("%s %s proto %s\n",
+			       strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix, desc + off,
+			       strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
+		}
+		json_decref(v);
+		if (count == 0)
+			return 0;
+		skip += (unsigned)count;
+	}
+}
+
+/* "route add|replace|del ROUTE... [ctx NAME]": the last "ctx NAME" names the
+ * context the route is in (default: "default"); ROUTE is the configuration's
+ * grammar, where "leak OTHER" puts its next hops in another context. */
+static int
+route_change(const char *op, int argc, char **argv)
+{
+	const char *table = "default";
+	char param[1024];
+	size_t off;
+	json_t *v;
+	int rc;
+
+	if (argc >= 2 &&
+	    (strcmp(argv[argc - 2], "ctx") == 0 || strcmp(argv[argc - 2], "vrf") == 0)) {
+		table = argv[argc - 1];
+		argc -= 2;
+	}
+	if (argc < 1) {
+		fprintf(stderr, "phctl: route %s: which route?\n", op);
+		return 2;
+	}
+	off = (size_t)snprintf(param, sizeof(param), "%s %s", op, table);
+	for (int i = 0; i < argc && off < sizeof(param); i++)
+		off += (size_t)snprintf(param + off, sizeof(param) - off, " %s", argv[i]);
+	if (off >= sizeof(param)) {
+		fprintf(stderr, "phctl: route too long\n");
+		return 2;
+	}
+	v = tel_get("/polyhost/route_change", param);
 	if (v == NULL)
 		return 1;
-	json_object_foreach(v, k, x)
-	{
-		const char *desc = json_string_value(x);
-		char prefix[24], proto[16];
-		int off = 0;
-
-		/* "198.18.0.0/24 connected dev p0" or "0.0.0.0/0 static via 1.2.3.4 dev p0" */
-		if (sscanf(desc, "%23s %15s %n", prefix, proto, &off) != 2)
-			continue;
-		printf("%s %s proto %s\n", strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix,
-		       desc + off,
-		       strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
-	}
+	rc = jint(v, "ok") ? 0 : 1;
+	if (rc != 0)
+		fprintf(stderr, "phctl: route %s: %s\n", op, jstr(v, "error"));
 	json_decref(v);
-	return 0;
+	return rc;
 }
 
 static int
-cmd_route(const char *ctx)
+cmd_route(int argc, char **argv)
 {
 	json_t *v;
 	const char *k;
 	json_t *x;
 
-	if (ctx != NULL)
-		return print_routes(ctx);
+	if (argc > 0 && (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "del") == 0 ||
+	                 strcmp(argv[0], "replace") == 0))
+		return route_change(argv[0], argc - 1, argv + 1);
+	if (argc > 0 && (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "list") == 0)) {
+		argc--;
+		argv++;
+	}
+	if (argc == 2 && (strcmp(argv[0], "ctx") == 0 || strcmp(argv[0], "vrf") == 0))
+		ctx_filter = argv[1];
+	else if (argc == 1) /* "phctl route NAME", as before */
+		ctx_filter = argv[0];
+	else if (argc > 0)
+		return 2;
+	if (ctx_filter != NULL)
+		return print_routes(ctx_filter);
 	v = tel_get("/polyhost/ctx", NULL);
 	if (v == NULL)
 		return 1;
@@ -401,6 +471,30 @@ cmd_route(const char *ctx)
 	return 0;
 }
 
+/* One context's settings and counters. */
+static int
+ctx_detail(const char *name)
+{
+	json_t *v = tel_get("/polyhost/ctx_stats", name);
+
+	if (v == NULL) {
+		fprintf(stderr, "phctl: no context '%s'\n", name);
+		return 1;
+	}
+	printf("%s id %lld forwarding %s fib %s interfaces %lld routes %lld\n", jstr(v, "name"),
+	       jint(v, "id"), jint(v, "forwarding") ? "on" : "off", jstr(v, "fib"),
+	       jint(v, "interfaces"), jint(v, "routes"));
+	printf("    in %lld local %lld forwarded %lld (%lld bytes)\n", jint(v, "in_pkts"),
+	       jint(v, "in_local"), jint(v, "fwd_pkts"), jint(v, "fwd_bytes"));
+	printf("    not forwarded: no route %lld ttl exceeded %lld frag needed %lld refused %lld\n",
+	       jint(v, "fwd_no_route"), jint(v, "fwd_ttl"), jint(v, "fwd_frag_needed"),
+	       jint(v, "fwd_refused"));
+	json_decref(v);
+	return 0;
+}
+
+/* Contexts, like `ip vrf`: number, interfaces, forwarding; with a name, its
+ * counters too. */
 static int
 cmd_ctx(void)
 {
@@ -412,9 +506,19 @@ cmd_ctx(void)
 
 	if (v == NULL || names == NULL)
 		return 1;
+	if (ctx_filter != NULL) {
+		json_decref(v);
+		json_decref(names);
+		return ctx_detail(ctx_filter);
+	}
 	json_object_foreach(v, k, x)
 	{
-		printf("%-16s id %-5lld interfaces:", k, json_integer_value(x));
+		json_t *st = tel_get("/polyhost/ctx_stats", k);
+
+		printf("%-16s id %-5lld forwarding %-3s routes %-6lld interfaces:", k,
+		       json_integer_value(x), st != NULL && jint(st, "forwarding") ? "on" : "off",
+		       st != NULL ? jint(st, "routes") : 0);
+		json_decref(st);
 		json_array_foreach(names, i, n)
 		{
 			json_t *f = tel_get("/polyhost/iface", json_string_value(n));
@@ -473,10 +577,15 @@ usage(FILE *f)
 	           "  drops           dropped packets by reason\n"
 	           "  get NAME        the value of one counter or drop reason\n"
 	           "  ports           ports with link state and NIC counters, like ip -s link\n"
-	           "  addr            interfaces and addresses, like ip addr\n"
-	           "  neigh           the neighbour (ARP) table, like ip neigh\n"
-	           "  route [CTX]     routes of every context (or of CTX), like ip route\n"
-	           "  ctx             routing contexts and their interfaces\n"
+	           "  addr [ctx C]    interfaces and addresses (of context C), like ip addr\n"
+	           "  neigh [ctx C]   the neighbour (ARP) table, like ip neigh [vrf C]\n"
+	           "  route [show] [ctx C]\n"
+	           "                  routes of every context (or of C), like ip route show vrf C\n"
+	           "  route add|replace|del ROUTE [ctx C]\n"
+	           "                  change a route of C (default: default); ROUTE as in the\n"
+	           "                  configuration: PREFIX via GW [dev IF] ... [leak OTHER]\n"
+	           "  ctx [C]         routing contexts and their interfaces, like ip vrf; with C,\n"
+	           "                  its settings and counters (vrf is the same command)\n"
 	           "  socks           bound UDP sockets, like ss -uan\n"
 	           "  conns           TCP connections, like ss -tni\n"
 	           "  mempool         packet buffer pool use\n"
@@ -527,6 +636,14 @@ main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
+	/* A trailing "ctx NAME" filters what the show commands print. */
+	if (strcmp(cmd, "route") != 0 && argc - optind >= 3 &&
+	    (strcmp(argv[argc - 2], "ctx") == 0 || strcmp(argv[argc - 2], "vrf") == 0)) {
+		ctx_filter = argv[argc - 1];
+		argc -= 2;
+	}
+	if ((strcmp(cmd, "ctx") == 0 || strcmp(cmd, "vrf") == 0) && optind + 1 < argc)
+		ctx_filter = argv[optind + 1];
 	if (tel_connect(prefix) != 0)
 		return 1;
 	if (strcmp(cmd, "info") == 0)
@@ -544,8 +661,8 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "neigh") == 0)
 		rc = cmd_neigh();
 	else if (strcmp(cmd, "route") == 0)
-		rc = cmd_route(optind + 1 < argc ? argv[optind + 1] : NULL);
-	else if (strcmp(cmd, "ctx") == 0)
+		rc = cmd_route(argc - optind - 1, argv + optind + 1);
+	else if (strcmp(cmd, "ctx") == 0 || strcmp(cmd, "vrf") == 0)
 		rc = cmd_ctx();
 	else if (strcmp(cmd, "mempool") == 0)
 		rc = cmd_mempool();

@@ -248,6 +248,86 @@ ph_parse_prefix(const char *s, uint32_t *ip, uint8_t *plen)
 	return 0;
 }
 
+int
+ph_parse_route(const char *s, struct ph_conf_route *r, char *err, size_t errlen)
+{
+	char buf[1024];
+	char *tok[3 + 4 * PH_CONF_ECMP_MAX], *save = NULL;
+	int n = 0, j = 1;
+
+	*r = (struct ph_conf_route){.line = r->line};
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
+		snprintf(err, errlen, "route longer than %zu characters", sizeof(buf) - 1);
+		return -1;
+	}
+	for (char *t = strtok_r(buf, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
+		if (n == (int)(sizeof(tok) / sizeof(tok[0]))) {
+			snprintf(err, errlen, "too many words in '%s'", s);
+			return -1;
+		}
+		tok[n++] = t;
+	}
+	if (n < 3 || n % 2 == 0 || ph_parse_prefix(tok[0], &r->prefix, &r->plen) < 0) {
+		snprintf(err, errlen, "'%s' is not 'PREFIX via GATEWAY' or 'PREFIX dev INTERFACE'",
+		         s);
+		return -1;
+	}
+	if ((r->prefix & ~ipv4_mask(r->plen)) != 0) {
+		snprintf(err, errlen, "prefix %s has host bits set", tok[0]);
+		return -1;
+	}
+	while (j < n) {
+		const char *kw = tok[j], *arg = tok[j + 1];
+		struct ph_conf_hop *hop;
+
+		if (strcmp(kw, "ctx") == 0 || strcmp(kw, "leak") == 0) {
+			if (r->ctx[0] != '\0' ||
+			    strlcpy(r->ctx, arg, sizeof(r->ctx)) >= sizeof(r->ctx)) {
+				snprintf(err, errlen, "'ctx %s': one context name, shorter than %d",
+				         arg, PH_NAME_LEN);
+				return -1;
+			}
+			j += 2;
+			continue;
+		}
+		if (strcmp(kw, "via") != 0 && strcmp(kw, "dev") != 0) {
+			snprintf(err, errlen, "'%s': expected 'via', 'dev' or 'ctx'", kw);
+			return -1;
+		}
+		if (r->n_hops == PH_CONF_ECMP_MAX) {
+			snprintf(err, errlen, "more than %d next hops", PH_CONF_ECMP_MAX);
+			return -1;
+		}
+		hop = &r->hops[r->n_hops++];
+		if (strcmp(kw, "via") == 0) {
+			if (ph_parse_ipv4(arg, &hop->gw) < 0 || hop->gw == 0 ||
+			    ipv4_is_martian_src(hop->gw)) {
+				snprintf(err, errlen, "gateway '%s' is not a unicast address", arg);
+				return -1;
+			}
+			j += 2;
+			/* "via GW dev IF": the gateway is on that interface. */
+			if (j + 1 < n && strcmp(tok[j], "dev") == 0) {
+				kw = tok[j];
+				arg = tok[j + 1];
+			} else {
+				continue;
+			}
+		}
+		if (strlcpy(hop->dev, arg, sizeof(hop->dev)) >= sizeof(hop->dev)) {
+			snprintf(err, errlen, "interface name '%s' longer than %d", arg,
+			         PH_NAME_LEN - 1);
+			return -1;
+		}
+		j += 2;
+	}
+	if (r->n_hops == 0) {
+		snprintf(err, errlen, "'%s' has no next hop ('via GATEWAY' or 'dev INTERFACE')", s);
+		return -1;
+	}
+	return 0;
+}
+
 void
 ph_conf_host_defaults(struct ph_conf_host *h)
 {
@@ -882,7 +962,7 @@ parse_vlan(struct parser *p, unsigned sec, const char *name)
 static int
 parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 {
-	static const char *const keys[] = {"id", "route", NULL};
+	static const char *const keys[] = {"id", "route", "forwarding", "fib", NULL};
 	static const char *const rep[] = {"route", NULL};
 	struct ph_conf_ctx *ctx;
 	struct entries en;
@@ -908,6 +988,20 @@ parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 	for (int i = 0; rc == 0 && i < en.n; i++) {
 		uint32_t id;
 
+		if (strcmp(en.e[i].name, "forwarding") == 0) {
+			rc = get_bool(p, &en, i, &ctx->forwarding);
+			continue;
+		}
+		if (strcmp(en.e[i].name, "fib") == 0) {
+			if (strcmp(en.e[i].value, "dir24_8") == 0)
+				ctx->fib = PH_FIB_DIR24_8;
+			else if (strcmp(en.e[i].value, "trie") == 0)
+				ctx->fib = PH_FIB_TRIE;
+			else
+				rc = perr(p, en.line[i], "fib", "'%s' is not dir24_8 or trie",
+				          en.e[i].value);
+			continue;
+		}
 		if (strcmp(en.e[i].name, "id") != 0)
 			continue;
 		if ((rc = get_u32(p, &en, i, 0, PH_CONF_MAX_CTX - 1, &id)) != 0)
@@ -943,55 +1037,51 @@ connected_iface(const struct ph_conf *c, unsigned ctx, uint32_t ip)
 	return -1;
 }
 
-/* "PREFIX via GW [dev IFACE]" | "PREFIX dev IFACE"; PREFIX may be "default". */
+/* A route (ph_parse_route's grammar) whose names must exist: interfaces in the
+ * context of its next hops, gateways on their subnets. */
 static int
 parse_route(struct parser *p, const struct entries *en, int i, unsigned ctx_idx)
 {
 	struct ph_conf_ctx *ctx = &p->c->ctxs[ctx_idx];
 	struct ph_conf_route r = {.line = en->line[i]};
-	char buf[CFG_VALUE_LEN];
-	char *tok[6], *save = NULL;
-	int n = 0;
+	unsigned nh_ctx = ctx_idx;
+	char why[256];
 
-	strlcpy(buf, en->e[i].value, sizeof(buf));
-	for (char *t = strtok_r(buf, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
-		if (n == 6)
-			return perr(p, r.line, "route", "too many words in '%s'", en->e[i].value);
-		tok[n++] = t;
+	if (ph_parse_route(en->e[i].value, &r, why, sizeof(why)) < 0)
+		return perr(p, r.line, "route", "%s", why);
+	if (r.ctx[0] != '\0') {
+		int c = ph_conf_ctx_by_name(p->c, r.ctx);
+
+		if (c < 0)
+			return perr(p, r.line, "route", "no [context %s] section", r.ctx);
+		nh_ctx = (unsigned)c;
 	}
-	if (n < 3 || n % 2 == 0 || ph_parse_prefix(tok[0], &r.prefix, &r.plen) < 0)
-		return perr(p, r.line, "route",
-		            "'%s' is not 'PREFIX via GATEWAY' or 'PREFIX dev INTERFACE'",
-		            en->e[i].value);
-	if ((r.prefix & ~ipv4_mask(r.plen)) != 0)
-		return perr(p, r.line, "route", "prefix %s has host bits set", tok[0]);
-	for (int j = 1; j < n; j += 2) {
-		if (strcmp(tok[j], "via") == 0) {
-			if (ph_parse_ipv4(tok[j + 1], &r.gw) < 0 || ipv4_is_martian_src(r.gw))
-				return perr(p, r.line, "route",
-				            "gateway '%s' is not a unicast address", tok[j + 1]);
-		} else if (strcmp(tok[j], "dev") == 0) {
-			int ifc = ph_conf_iface_by_name(p->c, tok[j + 1]);
+	for (unsigned h = 0; h < r.n_hops; h++) {
+		const struct ph_conf_hop *hop = &r.hops[h];
+
+		if (hop->dev[0] != '\0') {
+			int ifc = ph_conf_iface_by_name(p->c, hop->dev);
 
 			if (ifc < 0)
-				return perr(p, r.line, "route", "no interface '%s'", tok[j + 1]);
-			if (p->c->ifaces[ifc].ctx != ctx_idx)
+				return perr(p, r.line, "route", "no interface '%s'", hop->dev);
+			if (p->c->ifaces[ifc].ctx != nh_ctx)
 				return perr(p, r.line, "route",
-				            "interface '%s' is not in context '%s'", tok[j + 1],
-				            ctx->name);
-			strlcpy(r.dev, tok[j + 1], sizeof(r.dev));
-		} else {
-			return perr(p, r.line, "route", "'%s': expected 'via' or 'dev'", tok[j]);
+				            "interface '%s' is not in context '%s'", hop->dev,
+				            p->c->ctxs[nh_ctx].name);
+		} else if (connected_iface(p->c, nh_ctx, hop->gw) < 0) {
+			return perr(p, r.line, "route",
+			            "gateway %u.%u.%u.%u is not on a subnet of context '%s' (add "
+			            "'dev IFACE')",
+			            hop->gw >> 24, (hop->gw >> 16) & 255, (hop->gw >> 8) & 255,
+			            hop->gw & 255, p->c->ctxs[nh_ctx].name);
 		}
 	}
-	if (r.gw != 0 && r.dev[0] == '\0' && connected_iface(p->c, ctx_idx, r.gw) < 0)
-		return perr(p, r.line, "route",
-		            "gateway %s is not on a subnet of context '%s' (add 'dev IFACE')",
-		            tok[2], ctx->name);
 	for (unsigned j = 0; j < ctx->n_routes; j++)
 		if (ctx->routes[j].prefix == r.prefix && ctx->routes[j].plen == r.plen)
-			return perr(p, r.line, "route", "%s given twice (first on line %d)", tok[0],
-			            ctx->routes[j].line);
+			return perr(p, r.line, "route",
+			            "%u.%u.%u.%u/%u given twice (first on line %d)", r.prefix >> 24,
+			            (r.prefix >> 16) & 255, (r.prefix >> 8) & 255, r.prefix & 255,
+			            r.plen, ctx->routes[j].line);
 	ctx->routes = reallocarray(ctx->routes, ctx->n_routes + 1, sizeof(r));
 	if (ctx->routes == NULL)
 		return perr(p, r.line, "route", "out of memory");

@@ -33,17 +33,37 @@ struct ph_conf_addr {
 	int line;
 };
 
+#define PH_CONF_ECMP_MAX 8 /* next hops of one route */
+
+/* One next hop of a route: through a gateway, or on-link on an interface. */
+struct ph_conf_hop {
+	uint32_t gw;           /* host order; 0 when on-link */
+	char dev[PH_NAME_LEN]; /* interface name, "" when resolved through GW */
+};
+
+/* "PREFIX HOP [HOP ...] [ctx OTHER]", HOP = "via GW [dev IF]" | "dev IF".
+ * Several hops make an ECMP route. ctx OTHER leaks the route into another
+ * context: its next hops are there. */
 struct ph_conf_route {
 	uint32_t prefix; /* host order, host bits cleared */
 	uint8_t plen;
-	uint32_t gw;           /* 0 when the route is on-link */
-	char dev[PH_NAME_LEN]; /* interface name, "" when resolved through GW */
+	struct ph_conf_hop hops[PH_CONF_ECMP_MAX];
+	unsigned n_hops;
+	char ctx[PH_NAME_LEN]; /* context of the next hops; "" for the route's own */
 	int line;
+};
+
+/* How a context's FIB is laid out (rte_fib types). */
+enum ph_fib_kind {
+	PH_FIB_DIR24_8, /* one or two memory reads per lookup; 32 MiB per context */
+	PH_FIB_TRIE,    /* rte_rib's tree: memory by routes, a walk per lookup */
 };
 
 struct ph_conf_ctx {
 	char name[PH_NAME_LEN];
 	uint16_t id;
+	bool forwarding; /* route datagrams not for us between its interfaces */
+	uint8_t fib;     /* enum ph_fib_kind */
 	struct ph_conf_route *routes;
 	unsigned n_routes;
 	int line;
@@ -199,5 +219,8 @@ char *ph_trim(char *s);
 int ph_parse_ipv4(const char *s, uint32_t *ip);
 int ph_parse_prefix(const char *s, uint32_t *ip, uint8_t *plen);
 int ph_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* The route grammar above (names are not checked against any host). 0, or -1
+ * with ERR saying what is wrong. */
+int ph_parse_route(const char *s, struct ph_conf_route *r, char *err, size_t errlen);
 
 #endif

@@ -50,6 +50,9 @@
 	X(IP_BAD_FRAG,          "ip_bad_fragment",         ipInHdrErrors)                          \
 	X(IP_REASM_FAIL,        "ip_reassembly_failed",    NONE)                                   \
 	X(IP_UNKNOWN_PROTO,     "ip_unknown_protocol",     ipInUnknownProtos)                      \
+	/* IPv4 forwarding (RFC 1812) */                                                           \
+	X(IP_FWD_TTL,           "ip_forward_ttl_exceeded", ipInHdrErrors)                          \
+	X(IP_FWD_NO_ROUTE,      "ip_forward_no_route",     ipInNoRoutes)                           \
 	/* IPv4 output */                                                                          \
 	X(IP_NO_ROUTE,          "ip_no_route",             ipOutNoRoutes)                          \
 	X(IP_FRAG_DF,           "ip_too_big_dont_fragment", ipFragFails)                           \
@@ -124,6 +127,8 @@
 	X(ipInHdrErrors)                                                                           \
 	X(ipInTruncatedPkts)                                                                       \
 	X(ipInAddrErrors)                                                                          \
+	X(ipInNoRoutes)                                                                            \
+	X(ipForwDatagrams)                                                                         \
 	X(ipInUnknownProtos)                                                                       \
 	X(ipInDiscards)                                                                            \
 	X(ipInDelivers)                                                                            \
@@ -230,6 +235,20 @@ enum ph_mib {
 struct ph_counters {
 	uint64_t drop[PH_DROP_MAX];
 	uint64_t mib[PH_MIB_MAX];
+};
+
+/* One lcore's counters of one routing context (written by that lcore; the
+ * lcore keeps PH_CTX_STATS of them, by context number). */
+#define PH_CTX_STATS 1024
+struct ph_ctx_stats {
+	uint64_t in_pkts;  /* IPv4 datagrams received on its interfaces */
+	uint64_t in_local; /* for the host itself */
+	uint64_t fwd_pkts; /* forwarded (out of this or, leaked, another context) */
+	uint64_t fwd_bytes;
+	uint64_t fwd_no_route;    /* no route: ICMP net unreachable */
+	uint64_t fwd_ttl;         /* TTL ran out: ICMP time exceeded */
+	uint64_t fwd_frag_needed; /* too big with DF: ICMP fragmentation needed */
+	uint64_t fwd_refused;     /* not forwarded: forwarding off, link broadcast, martian */
 };
 
 extern const char *const ph_drop_names[PH_DROP_MAX];

@@ -102,6 +102,7 @@ struct ph_lcore {
 
 	/* Written by this lcore; read by the telemetry thread. */
 	struct ph_counters ctr __rte_cache_aligned;
+	struct ph_ctx_stats ctx_stats[PH_CTX_STATS];
 };
 
 static inline void

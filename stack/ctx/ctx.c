@@ -19,7 +19,11 @@
 #include "wire/ipv4.h"
 
 #define PH_LOCALS_MAX 4096
-#define PH_FIB_TBL8   256
+/* Routes longer than /24 take a tbl8 group (512 bytes) per /24 they fall in. */
+#define PH_FIB_TBL8 4096
+/* Routes of one context: its RIB's nodes (two per route, ~56 bytes each) are
+ * allocated when it is created. */
+#define PH_FIB_ROUTES (1 << 14)
 
 static struct ph_ctx_key
 ctx_key(uint16_t ctx, uint32_t ip)
@@ -58,20 +62,6 @@ ctx_local_lookup_bulk(const struct ph_host *h, const uint16_t *ctx, const uint32
 		out[i] = (hits >> i) & 1 ? data[i] : NULL;
 }
 
-const struct ph_nexthop *
-ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst)
-{
-	const struct ph_ctx *c = h->ctxs[ctx];
-	uint64_t nh = PH_NH_NONE;
-
-	if (c == NULL || c->fib == NULL)
-		return NULL;
-	rte_fib_lookup_bulk(c->fib, &dst, &nh, 1);
-	if (nh == PH_NH_NONE || nh >= PH_MAX_NEXTHOPS)
-		return NULL;
-	return &h->nexthops[nh];
-}
-
 uint32_t
 ctx_iface_source(const struct ph_host *h, uint16_t ifindex, uint32_t dst)
 {
@@ -84,58 +74,6 @@ ctx_iface_source(const struct ph_host *h, uint16_t ifindex, uint32_t dst)
 			return ifc->addrs[i].ip;
 	}
 	return ifc->n_addrs > 0 ? ifc->addrs[0].ip : 0;
-}
-
-/* An existing identical next hop, or a new one. */
-static int
-nexthop_get(struct ph_host *h, uint16_t ctx, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex)
-{
-	int free_slot = -1;
-
-	for (int i = 1; i < PH_MAX_NEXTHOPS; i++) {
-		struct ph_nexthop *nh = &h->nexthops[i];
-
-		if (!nh->used) {
-			if (free_slot < 0)
-				free_slot = i;
-			continue;
-		}
-		if (nh->ctx == ctx && nh->kind == kind && nh->gw == gw && nh->ifindex == ifindex)
-			return i;
-	}
-	if (free_slot < 0)
-		return -ENOSPC;
-	h->nexthops[free_slot] = (struct ph_nexthop){
-	        .gw = gw, .ifindex = ifindex, .ctx = ctx, .kind = (uint8_t)kind, .used = true};
-	return free_slot;
-}
-
-int
-ctx_route_add(struct ph_host *h, uint16_t ctx, uint32_t prefix, uint8_t plen,
-              enum ph_route_origin origin, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex)
-{
-	struct ph_ctx *c = h->ctxs[ctx];
-	struct ph_route *r;
-	int nh, rc;
-
-	if (c == NULL)
-		return -ENOENT;
-	for (unsigned i = 0; i < c->n_routes; i++)
-		if (c->routes[i].prefix == prefix && c->routes[i].plen == plen)
-			return -EEXIST;
-	nh = nexthop_get(h, ctx, kind, gw, ifindex);
-	if (nh < 0)
-		return nh;
-	r = reallocarray(c->routes, c->n_routes + 1, sizeof(*r));
-	if (r == NULL)
-		return -ENOMEM;
-	c->routes = r;
-	rc = rte_fib_add(c->fib, prefix, plen, (uint64_t)nh);
-	if (rc != 0)
-		return rc;
-	c->routes[c->n_routes++] = (struct ph_route){
-	        .prefix = prefix, .plen = plen, .origin = (uint8_t)origin, .nh = (uint16_t)nh};
-	return 0;
 }
 
 static void
@@ -170,9 +108,9 @@ static int
 ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 {
 	struct rte_fib_conf fc = {
-	        .type = RTE_FIB_DIR24_8,
+	        .type = cc->fib == PH_FIB_TRIE ? RTE_FIB_DUMMY : RTE_FIB_DIR24_8,
 	        .default_nh = PH_NH_NONE,
-	        .max_routes = 1 << 16,
+	        .max_routes = PH_FIB_ROUTES,
 	        .dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_2B, .num_tbl8 = PH_FIB_TBL8},
 	};
 	char name[RTE_MEMZONE_NAMESIZE];
@@ -181,6 +119,9 @@ ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 	if (c == NULL)
 		return -ENOMEM;
 	c->id = cc->id;
+	c->forwarding = cc->forwarding;
+	c->fib_kind = cc->fib;
+	ctx_rib_init(c);
 	strlcpy(c->name, cc->name, sizeof(c->name));
 	snprintf(name, sizeof(name), "ph_fib_%u", cc->id);
 	c->fib = rte_fib_create(name, SOCKET_ID_ANY, &fc);
@@ -236,6 +177,8 @@ iface_addresses(struct ph_host *h, const struct ph_iface *ifc, char *err, size_t
 	for (unsigned a = 0; a < ifc->n_addrs; a++) {
 		uint32_t ip = ifc->addrs[a].ip, m = ipv4_mask(ifc->addrs[a].plen);
 		uint8_t plen = ifc->addrs[a].plen;
+		struct ph_conf_route conn = {.prefix = ip & m, .plen = plen, .n_hops = 1};
+		char why[128];
 		int rc;
 
 		rc = local_add(h, ifc->ctx, ip, ifc->index, PH_LOCAL_UNICAST, plen);
@@ -247,11 +190,11 @@ iface_addresses(struct ph_host *h, const struct ph_iface *ifc, char *err, size_t
 		/* A second address in a subnet already present adds nothing more. */
 		if (plen < 31)
 			(void)local_add(h, ifc->ctx, ip | ~m, ifc->index, PH_LOCAL_BROADCAST, plen);
-		rc = ctx_route_add(h, ifc->ctx, ip & m, plen, PH_ROUTE_CONNECTED, PH_NH_ONLINK, 0,
-		                   ifc->index);
+		strlcpy(conn.hops[0].dev, ifc->name, sizeof(conn.hops[0].dev));
+		rc = ctx_route_change(h, ifc->ctx, PH_ROUTE_ADD, &conn, PH_ROUTE_CONNECTED, why,
+		                      sizeof(why));
 		if (rc != 0 && rc != -EEXIST) {
-			snprintf(err, errlen, "interface %s: connected route: %s", ifc->name,
-			         strerror(-rc));
+			snprintf(err, errlen, "interface %s: connected route: %s", ifc->name, why);
 			return rc;
 		}
 	}
@@ -262,28 +205,13 @@ static int
 static_route(struct ph_host *h, const struct ph_conf *conf, const struct ph_conf_ctx *cc,
              const struct ph_conf_route *r, char *err, size_t errlen)
 {
-	uint16_t ifindex;
-	int rc;
+	char why[192];
+	int rc = ctx_route_change(h, cc->id, PH_ROUTE_ADD, r, PH_ROUTE_STATIC, why, sizeof(why));
 
-	if (r->dev[0] != '\0') {
-		ifindex = (uint16_t)ph_conf_iface_by_name(conf, r->dev);
-	} else {
-		const struct ph_nexthop *nh = ctx_route(h, cc->id, r->gw);
-
-		if (nh == NULL || nh->kind != PH_NH_ONLINK) {
-			snprintf(err, errlen,
-			         "%s:%d: key 'route': gateway is not on a connected subnet",
-			         conf->path, r->line);
-			return -EINVAL;
-		}
-		ifindex = nh->ifindex;
-	}
-	rc = ctx_route_add(h, cc->id, r->prefix, r->plen, PH_ROUTE_STATIC,
-	                   r->gw ? PH_NH_GATEWAY : PH_NH_ONLINK, r->gw, ifindex);
 	if (rc == -EEXIST)
 		rc = 0; /* the same prefix as a connected route: the connected one stays */
 	if (rc != 0)
-		snprintf(err, errlen, "%s:%d: key 'route': %s", conf->path, r->line, strerror(-rc));
+		snprintf(err, errlen, "%s:%d: key 'route': %s", conf->path, r->line, why);
 	return rc;
 }
 
@@ -363,8 +291,8 @@ ctx_destroy(struct ph_host *h)
 
 		if (c == NULL)
 			continue;
+		ctx_rib_free(h, c);
 		rte_fib_free(c->fib);
-		free(c->routes);
 		rte_free(c);
 		h->ctxs[i] = NULL;
 	}

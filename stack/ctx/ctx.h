@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <bsd/sys/tree.h>
 #include <rte_ether.h>
 
 #include "conf/conf.h"
@@ -68,35 +69,60 @@ struct ph_local {
 enum ph_nh_kind {
 	PH_NH_ONLINK,  /* the destination itself is the next hop */
 	PH_NH_GATEWAY, /* through gw */
+	PH_NH_GROUP,   /* ECMP: one of paths[], chosen by the flow's hash */
 };
 
-/* A next hop, immutable once published; FIB entries hold its index. */
+#define PH_ECMP_MAX PH_CONF_ECMP_MAX
+
+enum ph_nh_state {
+	PH_NH_FREE,
+	PH_NH_USED,
+	PH_NH_RETIRED, /* unreferenced: reusable once every reader has moved on */
+};
+
+/*
+ * A next hop, immutable while any FIB entry holds its index: a change of a
+ * route's next hops publishes a new entry, points the FIB at it and retires
+ * the old one, whose slot is reused only after an RCU grace period (so a
+ * reader that looked the index up before the change still reads what it
+ * looked up).
+ */
 struct ph_nexthop {
 	uint32_t gw; /* PH_NH_GATEWAY */
 	uint16_t ifindex;
-	uint16_t ctx;
+	uint16_t ctx; /* of the interface: not the route's own for a leaked route */
 	uint8_t kind;
-	bool used;
+	uint8_t n_paths;             /* PH_NH_GROUP */
+	uint16_t paths[PH_ECMP_MAX]; /* PH_NH_GROUP: indexes of single next hops */
+	/* Control side, lead only. */
+	uint8_t state; /* enum ph_nh_state */
+	uint32_t refs; /* routes and groups that hold it */
+	uint64_t retired_token;
 };
 
 enum ph_route_origin {
 	PH_ROUTE_CONNECTED, /* from an interface address */
-	PH_ROUTE_STATIC,    /* from the configuration */
+	PH_ROUTE_STATIC,    /* from the configuration or phctl */
 };
 
-/* Control-side record of one route (the FIB holds only prefix -> next hop). */
+/* Control-side record of one route (the FIB holds only prefix -> next hop):
+ * the context's RIB, ordered by prefix then length. */
 struct ph_route {
+	RB_ENTRY(ph_route) link;
 	uint32_t prefix;
 	uint8_t plen;
 	uint8_t origin;
 	uint16_t nh;
 };
+RB_HEAD(ph_rib, ph_route);
 
 struct ph_ctx {
 	uint16_t id;
 	char name[PH_NAME_LEN];
+	bool forwarding;
+	uint8_t fib_kind; /* enum ph_fib_kind */
 	struct rte_fib *fib;
-	struct ph_route *routes;
+	struct ph_rib rib;
 	unsigned n_routes;
 };
 
@@ -120,15 +146,56 @@ const struct ph_local *ctx_local_lookup(const struct ph_host *h, uint16_t ctx, u
 void ctx_local_lookup_bulk(const struct ph_host *h, const uint16_t *ctx, const uint32_t *ip,
                            const struct ph_local **out, unsigned n);
 
-/* The next hop for DST in context CTX, or NULL when there is no route. Any lcore. */
-const struct ph_nexthop *ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst);
+/* The hash that picks among a route's ECMP paths for the host's own
+ * datagrams and for forwarded ones without an RSS hash: by addresses, as
+ * Linux's default multipath policy. */
+static inline uint32_t
+ctx_l3_hash(uint32_t src, uint32_t dst)
+{
+	uint64_t x = ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(x >> 32);
+}
+
+/* The single next hop index NH stands for under HASH (a group picks one). */
+static inline const struct ph_nexthop *
+ctx_nh_pick(const struct ph_nexthop *tbl, uint64_t nh, uint32_t hash)
+{
+	const struct ph_nexthop *n = &tbl[nh];
+
+	if (n->kind == PH_NH_GROUP)
+		n = &tbl[n->paths[((uint64_t)hash * n->n_paths) >> 32]];
+	return n;
+}
+
+/* The next hop for DST in context CTX (a path of an ECMP route by HASH), or
+ * NULL when there is no route. Any lcore. */
+const struct ph_nexthop *ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst,
+                                   uint32_t hash);
 
 /* The source address to use on IFINDEX toward DST: one in DST's subnet if
  * any, else the first address. 0 when the interface has none. */
 uint32_t ctx_iface_source(const struct ph_host *h, uint16_t ifindex, uint32_t dst);
 
-/* Add a route to a context (lead core). 0 or -errno. */
-int ctx_route_add(struct ph_host *h, uint16_t ctx, uint32_t prefix, uint8_t plen,
-                  enum ph_route_origin origin, enum ph_nh_kind kind, uint32_t gw, uint16_t ifindex);
+enum ph_route_op {
+	PH_ROUTE_ADD,     /* EEXIST when the prefix has a route */
+	PH_ROUTE_REPLACE, /* add, or change the next hops of the route there */
+	PH_ROUTE_DEL,     /* ESRCH when there is none; next hops need not be given */
+};
+
+/*
+ * Change context CTX's routes (lead core, or start-up): R names interfaces and
+ * a leak context as the configuration does. Readers see the old route or the
+ * new one, never a half-built one. 0, or -errno with ERR saying why.
+ */
+int ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
+                     const struct ph_conf_route *r, enum ph_route_origin origin, char *err,
+                     size_t errlen);
+
+/* Routes and next hops: set up empty, free (route.c). */
+void ctx_rib_init(struct ph_ctx *c);
+void ctx_rib_free(struct ph_host *h, struct ph_ctx *c);
+/* The first route of C at or after (PREFIX, PLEN) in RIB order, or NULL. */
+const struct ph_route *ctx_rib_next(const struct ph_ctx *c, const struct ph_route *after);
 
 #endif

@@ -258,33 +258,224 @@ cmd_ctx(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* Routes of one context: "r<i>" -> "PREFIX/LEN static via GW dev IF" etc. */
+#define ROUTE_PAGE 64
+
+struct route_page {
+	uint16_t ctx;
+	unsigned skip, n, total;
+	struct {
+		struct ph_route r;
+		struct ph_nexthop nh[PH_ECMP_MAX];
+		unsigned n_nh;
+	} e[ROUTE_PAGE];
+};
+
+/* The RIB changes on the lead only: read it there. */
+static void
+route_page_on_lead(struct ph_lcore *lead, void *arg)
+{
+	struct route_page *pg = arg;
+	const struct ph_host *h = lead->host;
+	const struct ph_ctx *c = h->ctxs[pg->ctx];
+	const struct ph_route *rt = NULL;
+	unsigned i = 0;
+
+	pg->total = c->n_routes;
+	while ((rt = ctx_rib_next(c, rt)) != NULL && pg->n < ROUTE_PAGE) {
+		const struct ph_nexthop *nh = &h->nexthops[rt->nh];
+
+		if (i++ < pg->skip)
+			continue;
+		pg->e[pg->n].r = *rt;
+		if (nh->kind == PH_NH_GROUP) {
+			for (unsigned p = 0; p < nh->n_paths; p++)
+				pg->e[pg->n].nh[p] = h->nexthops[nh->paths[p]];
+			pg->e[pg->n].n_nh = nh->n_paths;
+		} else {
+			pg->e[pg->n].nh[0] = *nh;
+			pg->e[pg->n].n_nh = 1;
+		}
+		pg->n++;
+	}
+}
+
+static int
+ctx_number(const struct ph_host *h, const char *name, size_t len)
+{
+	for (unsigned i = 0; i < PH_MAX_CTX; i++)
+		if (h->ctxs[i] != NULL && strlen(h->ctxs[i]->name) == len &&
+		    strncmp(h->ctxs[i]->name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One page of a context's routes. Parameter "CTX [SKIP]". Reply: total, skip,
+ * count, and "r<i>" -> "PREFIX/LEN static|connected via GW dev IF [ctx OTHER]"
+ * with one "via ... dev ..." per ECMP path. */
 static int
 cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
-	const struct ph_ctx *c = NULL;
-	char key[32], val[128], a[20], gw[20];
+	struct route_page *pg;
+	size_t len = params != NULL ? strcspn(params, " ") : 0;
+	int ctx = params != NULL ? ctx_number(h, params, len) : -1, rc;
 
-	for (unsigned i = 0; i < PH_MAX_CTX && params != NULL; i++)
-		if (h->ctxs[i] != NULL && strcmp(h->ctxs[i]->name, params) == 0)
-			c = h->ctxs[i];
-	if (c == NULL)
+	if (ctx < 0)
 		return -EINVAL;
+	pg = calloc(1, sizeof(*pg));
+	if (pg == NULL)
+		return -ENOMEM;
+	pg->ctx = (uint16_t)ctx;
+	pg->skip = params[len] != '\0' ? (unsigned)strtoul(params + len, NULL, 10) : 0;
+	rc = lead_call(h, route_page_on_lead, pg, 1000);
+	if (rc != 0) {
+		if (rc != -ETIMEDOUT)
+			free(pg);
+		/* On a timeout the page is never written: leaking it beats a race. */
+		return rc;
+	}
 	rte_tel_data_start_dict(d);
-	for (unsigned r = 0; r < c->n_routes && r < 256; r++) {
-		const struct ph_route *rt = &c->routes[r];
-		const struct ph_nexthop *nh = &h->nexthops[rt->nh];
+	rte_tel_data_add_dict_u64(d, "total", pg->total);
+	rte_tel_data_add_dict_u64(d, "skip", pg->skip);
+	rte_tel_data_add_dict_u64(d, "count", pg->n);
+	for (unsigned r = 0; r < pg->n; r++) {
+		const struct ph_route *rt = &pg->e[r].r;
+		char key[16], val[512], a[20], gw[20];
+		int off;
 
 		/* Telemetry keys allow no dots: the prefix goes in the value. */
 		snprintf(key, sizeof(key), "r%u", r);
 		ip_str(rt->prefix, a, sizeof(a));
-		ip_str(nh->gw, gw, sizeof(gw));
-		snprintf(val, sizeof(val), "%s/%u %s%s%s dev %s", a, rt->plen,
-		         rt->origin == PH_ROUTE_CONNECTED ? "connected" : "static",
-		         nh->kind == PH_NH_GATEWAY ? " via " : "",
-		         nh->kind == PH_NH_GATEWAY ? gw : "", h->ifaces[nh->ifindex].name);
+		off = snprintf(val, sizeof(val), "%s/%u %s", a, rt->plen,
+		               rt->origin == PH_ROUTE_CONNECTED ? "connected" : "static");
+		for (unsigned p = 0; p < pg->e[r].n_nh && off < (int)sizeof(val); p++) {
+			const struct ph_nexthop *nh = &pg->e[r].nh[p];
+
+			ip_str(nh->gw, gw, sizeof(gw));
+			off += snprintf(val + off, sizeof(val) - (size_t)off, "%s%s dev %s",
+			                nh->kind == PH_NH_GATEWAY ? " via " : "",
+			                nh->kind == PH_NH_GATEWAY ? gw : "",
+			                h->ifaces[nh->ifindex].name);
+		}
+		if (pg->e[r].n_nh > 0 && pg->e[r].nh[0].ctx != ctx && off < (int)sizeof(val))
+			snprintf(val + off, sizeof(val) - (size_t)off, " ctx %s",
+			         ctx_name(h, pg->e[r].nh[0].ctx));
 		rte_tel_data_add_dict_string(d, key, val);
 	}
+	free(pg);
+	return 0;
+}
+
+struct route_req {
+	uint16_t ctx;
+	enum ph_route_op op;
+	struct ph_conf_route r;
+	int rc;
+	char err[192];
+};
+
+static void
+route_change_on_lead(struct ph_lcore *lead, void *arg)
+{
+	struct route_req *q = arg;
+
+	q->rc = ctx_route_change(lead->host, q->ctx, q->op, &q->r, PH_ROUTE_STATIC, q->err,
+	                         sizeof(q->err));
+}
+
+/* Parameter "add|replace|del CTX ROUTE" (ROUTE as in the configuration).
+ * Reply: {"ok": 1} or {"ok": 0, "error": why}. */
+static int
+cmd_route_change(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	static const char *const ops[] = {
+	        [PH_ROUTE_ADD] = "add", [PH_ROUTE_REPLACE] = "replace", [PH_ROUTE_DEL] = "del"};
+	struct route_req *q;
+	const char *p = params, *sp;
+	int op = -1, ctx, rc;
+
+	if (p == NULL)
+		return -EINVAL;
+	for (int i = 0; i < 3; i++)
+		if (strncmp(p, ops[i], strlen(ops[i])) == 0 && p[strlen(ops[i])] == ' ')
+			op = i;
+	if (op < 0)
+		return -EINVAL;
+	p += strlen(ops[op]) + 1;
+	sp = strchr(p, ' ');
+	if (sp == NULL || (ctx = ctx_number(h, p, (size_t)(sp - p))) < 0) {
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_int(d, "ok", 0);
+		rte_tel_data_add_dict_string(d, "error", "no such context");
+		return 0;
+	}
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	q->ctx = (uint16_t)ctx;
+	q->op = (enum ph_route_op)op;
+	if (op == PH_ROUTE_DEL && strpbrk(sp + 1, " \t") == NULL) {
+		/* "del PREFIX" alone: the next hops do not matter. */
+		rc = ph_parse_prefix(sp + 1, &q->r.prefix, &q->r.plen) < 0 ? -1 : 0;
+		if (rc != 0)
+			snprintf(q->err, sizeof(q->err), "'%s' is not a prefix", sp + 1);
+	} else {
+		rc = ph_parse_route(sp + 1, &q->r, q->err, sizeof(q->err));
+	}
+	if (rc == 0) {
+		rc = lead_call(h, route_change_on_lead, q, 1000);
+		if (rc == -ETIMEDOUT)
+			return rc; /* never runs: leaking Q beats a race */
+		if (rc == 0)
+			rc = q->rc;
+		else
+			snprintf(q->err, sizeof(q->err), "lead core: %s", strerror(-rc));
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "ok", rc == 0);
+	if (rc != 0)
+		rte_tel_data_add_dict_string(d, "error", q->err);
+	free(q);
+	return 0;
+}
+
+/* A context's counters summed over lcores, and its settings. Parameter: name. */
+static int
+cmd_ctx_stats(struct ph_host *h, const char *params, struct rte_tel_data *d)
+{
+	int ctx = params != NULL ? ctx_number(h, params, strlen(params)) : -1;
+	struct ph_ctx_stats sum = {0};
+	const struct ph_ctx *c;
+	unsigned n_if = 0;
+
+	if (ctx < 0)
+		return -EINVAL;
+	c = h->ctxs[ctx];
+	for (unsigned l = 0; l < h->n_lcores; l++) {
+		const uint64_t *src = (const uint64_t *)&h->lcores[l]->ctx_stats[ctx];
+		uint64_t *dst = (uint64_t *)&sum;
+
+		for (size_t k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)
+			dst[k] += ph_ctr_read(&src[k]);
+	}
+	for (unsigned i = 0; i < h->n_ifaces; i++)
+		n_if += h->ifaces[i].ctx == ctx;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", c->name);
+	rte_tel_data_add_dict_int(d, "id", ctx);
+	rte_tel_data_add_dict_int(d, "forwarding", c->forwarding);
+	rte_tel_data_add_dict_string(d, "fib", c->fib_kind == PH_FIB_TRIE ? "trie" : "dir24_8");
+	rte_tel_data_add_dict_int(d, "interfaces", (int)n_if);
+	rte_tel_data_add_dict_u64(d, "routes", c->n_routes);
+#define CTX_STAT(f) rte_tel_data_add_dict_u64(d, #f, sum.f)
+	CTX_STAT(in_pkts);
+	CTX_STAT(in_local);
+	CTX_STAT(fwd_pkts);
+	CTX_STAT(fwd_bytes);
+	CTX_STAT(fwd_no_route);
+	CTX_STAT(fwd_ttl);
+	CTX_STAT(fwd_frag_needed);
+	CTX_STAT(fwd_refused);
+#undef CTX_STAT
 	return 0;
 }
 
@@ -523,7 +714,11 @@ typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_
 	X(ifaces, "/polyhost/ifaces", "Interface names. No parameters.")                           \
 	X(iface, "/polyhost/iface", "One interface. Parameter: interface name.")                   \
 	X(ctx, "/polyhost/ctx", "Routing contexts and their numbers. No parameters.")              \
-	X(routes, "/polyhost/routes", "Routes of a context. Parameter: context name.")             \
+	X(routes, "/polyhost/routes",                                                              \
+	  "Routes of a context, 64 per page. Parameter: context name [entries to skip].")          \
+	X(route_change, "/polyhost/route_change",                                                  \
+	  "Add, replace or delete a route. Parameter: add|replace|del CONTEXT ROUTE.")             \
+	X(ctx_stats, "/polyhost/ctx_stats", "A context's settings and counters. Parameter: name.") \
 	X(neigh, "/polyhost/neigh", "Neighbour table, 64 per page. Parameter: entries to skip.")   \
 	X(udp, "/polyhost/udp", "Bound UDP sockets, 64 per page. Parameter: entries to skip.")     \
 	X(tcp, "/polyhost/tcp", "TCP connections, 64 per page. Parameter: entries to skip.")       \

@@ -214,6 +214,11 @@ icmp_error(struct ph_lcore *lead, struct rte_mbuf *m)
 	memset(p, 0, ICMP_HDR_LEN);
 	p[0] = type;
 	p[1] = meta->icmp_code;
+	if (type == ICMP_DEST_UNREACH && meta->icmp_code == ICMP_FRAG_NEEDED) {
+		/* RFC 1191 4: the next-hop MTU in the low half of the second word. */
+		p[6] = (uint8_t)(meta->nexthop >> 8);
+		p[7] = (uint8_t)meta->nexthop;
+	}
 	q = rte_pktmbuf_read(m, 0, quote, p + ICMP_HDR_LEN);
 	if (q != p + ICMP_HDR_LEN) /* contiguous data is not copied */
 		memcpy(p + ICMP_HDR_LEN, q, quote);

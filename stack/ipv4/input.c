@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IPv4 input (see ipv4.h): Ethernet -> here -> the flow's owner lcore
- * (flow/flow.h) -> reassembly -> ICMP (lead core) or a transport's handler. Works on the burst Ethernet input collected: the
+ * (flow/flow.h) -> reassembly -> ICMP (lead core) or a transport's handler;
+ * or, not for us in a context that forwards, -> forward.c. Works on the
+ * burst Ethernet input collected: the
  * headers are validated one by one, then the destinations are looked up in
  * the local-address table in one bulk call.
  */
@@ -133,13 +135,13 @@ void
 ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ph_host *h = lc->host;
-	struct rte_mbuf *ok[PH_BURST], *deliver[PH_BURST];
+	struct rte_mbuf *ok[PH_BURST], *deliver[PH_BURST], *fwd[PH_BURST];
 	struct ipv4_repr hdr[PH_BURST];
 	const struct ph_local *local[PH_BURST];
 	uint16_t ctx[PH_BURST];
 	uint32_t dst[PH_BURST];
 	uint8_t proto[PH_BURST];
-	uint16_t n_ok = 0, n_deliver = 0;
+	uint16_t n_ok = 0, n_deliver = 0, n_fwd = 0;
 
 	ph_mib_add(&lc->ctr, PH_MIB_ipInReceives, n);
 	for (uint16_t i = 0; i < n; i++) {
@@ -159,6 +161,7 @@ ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		}
 		ipv4_trim(m, r->total_len);
 		ctx[n_ok] = ph_pkt_meta(m)->ctx;
+		ph_ctr_add(&lc->ctx_stats[ctx[n_ok]].in_pkts, 1);
 		dst[n_ok] = r->dst;
 		ok[n_ok++] = m;
 	}
@@ -175,8 +178,17 @@ ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 			ph_drop(lc, m, PH_DROP_IP_MULTICAST);
 			continue;
 		} else if (local[i] == NULL) {
-			/* Forwarding belongs to routing contexts; a host discards. */
-			ph_drop(lc, m, PH_DROP_IP_NOT_FOR_US);
+			/* RFC 1812 5.3.4: never forward what came in a link
+			 * broadcast; a context that does not forward is a host. */
+			if (meta->flags & (PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) {
+				ph_drop(lc, m, PH_DROP_IP_L2_BCAST_UNICAST);
+			} else if (h->ctxs[meta->ctx]->forwarding &&
+			           !(meta->flags & PH_PKT_LOOPED)) {
+				fwd[n_fwd++] = m;
+			} else {
+				ph_ctr_add(&lc->ctx_stats[meta->ctx].fwd_refused, 1);
+				ph_drop(lc, m, PH_DROP_IP_NOT_FOR_US);
+			}
 			continue;
 		} else if (meta->flags & (PH_PKT_L2_BCAST | PH_PKT_L2_MCAST)) {
 			/* RFC 1122 3.3.6: a unicast datagram in a link broadcast is discarded. */
@@ -185,12 +197,15 @@ ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 		}
 		meta->local = r->dst;
 		meta->flags &= (uint8_t)~PH_PKT_STEERED;
+		ph_ctr_add(&lc->ctx_stats[meta->ctx].in_local, 1);
 		m = ipv4_local(lc, m, r);
 		if (m == NULL)
 			continue;
 		proto[n_deliver] = r->proto;
 		deliver[n_deliver++] = m;
 	}
+	if (n_fwd > 0)
+		ipv4_forward(lc, fwd, n_fwd);
 	if (n_deliver > 0)
 		ipv4_deliver(lc, deliver, proto, n_deliver);
 }

@@ -28,6 +28,10 @@ void ipv4_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
  * (flow/flow.h): reassembly and the transports, as ipv4_input() goes on. */
 void ipv4_steered_input(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
 
+/* Datagrams not for us, received in contexts that forward (forward.c):
+ * routed, checked and sent on, or answered with an ICMP error. */
+void ipv4_forward(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n);
+
 /* Datagrams this lcore sent to one of the host's own addresses: fed to
  * ipv4_input() on the next poll, as a loopback interface would. */
 unsigned ipv4_loop_poll(struct ph_lcore *lc);
@@ -62,6 +66,12 @@ int ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *
 /* Send M (data at a complete IPv4 header) to NEXTHOP on IFINDEX, resolving its
  * link-layer address (on this lcore when published, else via the lead core). */
 void ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop);
+
+/* Cut M (data at its IPv4 header, DF clear) into fragments of IFC's MTU and
+ * send them to NEXTHOP. Consumes M. 0, or -ENOBUFS (counted). */
+struct ph_iface;
+int ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *ifc,
+                  uint32_t nexthop);
 
 /* Per-lcore reassembly table: create, expire old datagrams, destroy. */
 int ipv4_frag_init(struct ph_lcore *lc, uint32_t max_datagrams, uint32_t timeout_ms,

@@ -73,7 +73,7 @@ ipv4_resolve_send(struct ph_lcore *lc, struct rte_mbuf *m, uint16_t ifindex, uin
 	ph_to_lead(lc, m, PH_LEAD_RESOLVE);
 }
 
-static int
+int
 ipv4_fragment(struct ph_lcore *lc, struct rte_mbuf *m, const struct ph_iface *ifc, uint32_t nexthop)
 {
 	struct ph_host *h = lc->host;
@@ -234,7 +234,7 @@ ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
 	local = ctx_local_lookup(h, o->ctx, o->dst);
 	if (local != NULL && local->kind == PH_LOCAL_UNICAST)
 		return ipv4_loop(lc, m, o, local);
-	nh = ctx_route(h, o->ctx, o->dst);
+	nh = ctx_route(h, o->ctx, o->dst, ctx_l3_hash(0, o->dst));
 	if (nh == NULL) {
 		ph_drop(lc, m, PH_DROP_IP_NO_ROUTE);
 		return -ENETUNREACH;

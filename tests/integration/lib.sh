@@ -23,11 +23,17 @@ mbufs_back() { grep -q "0 of .* mbufs in use after shutdown" "$1"; }
 clean_exit() { [ "$1" -eq 0 ] && mbufs_back "$2"; }
 # tap_host_conf LCORES: the [eal] and [port p0] sections of a host on a
 # net_tap port TAP with 198.18.0.2/24 (the test's own sections follow).
-tap_host_conf() {
+# eal_conf LCORES: the [eal] section of a test host (no hugepages, its PREFIX).
+eal_conf() {
 	cat <<INI
 [eal]
 args = --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX --log-level=user1:notice
 lcores = $1
+INI
+}
+tap_host_conf() {
+	eal_conf "$1"
+	cat <<INI
 [port p0]
 device = net_tap0,iface=$TAP
 address = 198.18.0.2/24

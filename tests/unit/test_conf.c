@@ -60,7 +60,7 @@ demo_loads(void **state)
 	assert_string_equal(c->file_prefix, "polyhost-demo");
 	assert_int_equal(ph_conf_ctx_by_name(c, "default"), 0);
 	assert_int_equal(c->ctxs[0].n_routes, 1);
-	assert_int_equal(c->ctxs[0].routes[0].gw, 0xc6120001);
+	assert_int_equal(c->ctxs[0].routes[0].hops[0].gw, 0xc6120001);
 	ph_conf_free(c);
 }
 
@@ -376,6 +376,99 @@ address_parsers(void **state)
 	assert_int_equal(ph_parse_u32("-1", 0, 100, &u), -1);
 }
 
+/* The route grammar shared by the configuration and phctl. */
+static void
+route_grammar(void **state)
+{
+	struct ph_conf_route r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ph_parse_route("198.18.5.0/24 via 198.18.1.1", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.prefix, 0xc6120500);
+	assert_int_equal(r.plen, 24);
+	assert_int_equal(r.n_hops, 1);
+	assert_int_equal(r.hops[0].gw, 0xc6120101);
+	assert_string_equal(r.hops[0].dev, "");
+	assert_string_equal(r.ctx, "");
+	/* ECMP: one hop per via, a dev binds to the via before it. */
+	assert_int_equal(ph_parse_route("default via 198.18.1.1 dev p0 via 198.18.2.1 dev p1", &r,
+	                                err, sizeof(err)),
+	                 0);
+	assert_int_equal(r.plen, 0);
+	assert_int_equal(r.n_hops, 2);
+	assert_string_equal(r.hops[0].dev, "p0");
+	assert_int_equal(r.hops[1].gw, 0xc6120201);
+	assert_string_equal(r.hops[1].dev, "p1");
+	/* A leak: the next hops are in another context ("leak" says the same). */
+	assert_int_equal(ph_parse_route("198.18.9.0/24 dev v9 ctx blue", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_hops, 1);
+	assert_int_equal(r.hops[0].gw, 0);
+	assert_string_equal(r.hops[0].dev, "v9");
+	assert_string_equal(r.ctx, "blue");
+	assert_int_equal(ph_parse_route("198.18.9.0/24 dev v9 leak blue", &r, err, sizeof(err)), 0);
+	assert_string_equal(r.ctx, "blue");
+	assert_int_equal(ph_parse_route("198.18.9.0/24 ctx blue", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no next hop"));
+	assert_int_equal(ph_parse_route("198.18.9.1/24 dev p0", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "host bits"));
+	assert_int_equal(ph_parse_route("198.18.9.0/24 via 0.0.0.0", &r, err, sizeof(err)), -1);
+	assert_int_equal(ph_parse_route("198.18.9.0/24 via 127.0.0.1", &r, err, sizeof(err)), -1);
+	assert_int_equal(ph_parse_route("198.18.9.0/24 via", &r, err, sizeof(err)), -1);
+	assert_int_equal(ph_parse_route("198.18.9.0/24 ctx a ctx b dev p0", &r, err, sizeof(err)),
+	                 -1);
+	assert_int_equal(ph_parse_route("198.18.9.0/24 via 1.1.1.1 via 1.1.1.2 via 1.1.1.3 via "
+	                                "1.1.1.4 via 1.1.1.5 via 1.1.1.6 via 1.1.1.7 via 1.1.1.8 "
+	                                "via 1.1.1.9",
+	                                &r, err, sizeof(err)),
+	                 -1);
+	assert_non_null(strstr(err, "more than 8"));
+}
+
+/* [context]: forwarding, fib, routes that leak into another context. */
+static void
+context_keys(void **state)
+{
+	char text[2048], err[512] = "";
+	struct ph_conf *c;
+	int red, blue;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	         "%s[port p1]\ndevice = net_tap1\ncontext = blue\naddress = 198.18.0.2/24\n"
+	         "[context red]\nfib = trie\nforwarding = yes\n"
+	         "route = 198.18.0.0/24 via 198.18.0.1 ctx blue\n"
+	         "[context blue]\nid = 9\n"
+	         "route = default via 198.18.0.1 via 198.18.0.9\n",
+	         base);
+	c = load(text, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	red = ph_conf_ctx_by_name(c, "red");
+	blue = ph_conf_ctx_by_name(c, "blue");
+	assert_true(c->ctxs[red].forwarding);
+	assert_int_equal(c->ctxs[red].fib, PH_FIB_TRIE);
+	assert_false(c->ctxs[blue].forwarding);
+	assert_int_equal(c->ctxs[blue].fib, PH_FIB_DIR24_8);
+	assert_int_equal(c->ctxs[red].n_routes, 1);
+	assert_string_equal(c->ctxs[red].routes[0].ctx, "blue");
+	assert_int_equal(c->ctxs[blue].routes[0].n_hops, 2);
+	ph_conf_free(c);
+	unlink(path);
+	expect_error("[context default]\nforwarding = maybe\n", 8, "forwarding", "yes or no");
+	expect_error("[context default]\nfib = hash\n", 8, "fib", "dir24_8 or trie");
+	expect_error("[context default]\nroute = 198.19.0.0/16 via 198.18.0.1 ctx nowhere\n", 8,
+	             "route", "no [context nowhere]");
+	/* The gateway must be on a subnet of the context the next hops are in. */
+	expect_error("[context red]\nroute = 198.19.0.0/16 via 198.18.0.1\n", 8, "route",
+	             "not on a subnet of context 'red'");
+	expect_error("[context red]\nroute = 198.19.0.0/16 dev p0\n", 8, "route",
+	             "not in context 'red'");
+	expect_error("[context default]\nroute = 198.19.0.0/16 via 198.18.0.1\n"
+	             "route = 198.19.0.0/16 dev p0\n",
+	             9, "route", "given twice");
+}
+
 int
 main(void)
 {
@@ -390,6 +483,8 @@ main(void)
 	        cmocka_unit_test(service_errors),
 	        cmocka_unit_test(missing_file),
 	        cmocka_unit_test(address_parsers),
+	        cmocka_unit_test(route_grammar),
+	        cmocka_unit_test(context_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Routing contexts' control side (stack/ctx) on real rte_fib and rte_rcu_qsbr
+ * (EAL --no-huge, no port): contexts built from a configuration, the same
+ * subnet in two contexts, interfaces (ports and VLANs) mapped to contexts,
+ * longest-prefix match, ECMP by hash, leaked routes, the errors of route
+ * changes, the RCU rule for next-hop slots, and lookups on another lcore
+ * while routes change under them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "conf/conf.h"
+#include "core/host.h"
+#include "ctx/ctx.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+static struct ph_host *h;
+static struct ph_conf *conf;
+static uint16_t red, blue;
+
+static const char *conf_text =
+        "[eal]\nargs = --no-huge\n"
+        "[port p0]\ndevice = net_null0\ncontext = red\naddress = 198.18.0.2/24\n"
+        "[port p1]\ndevice = net_null1\ncontext = blue\naddress = 198.18.0.2/24\n"
+        "[vlan v7]\nport = p0\nid = 7\ncontext = blue\naddress = 198.18.7.2/24\n"
+        "[port p2]\ndevice = net_null2\ncontext = red\naddress = 198.18.1.2/24\n"
+        "[context red]\nid = 3\nforwarding = yes\n"
+        "route = 198.18.100.0/24 via 198.18.0.1 via 198.18.1.1\n"
+        "[context blue]\nid = 1000\nfib = trie\n"
+        "route = default via 198.18.7.1\n";
+
+static int
+setup(void **state)
+{
+	char path[] = "/tmp/ph-test-route-XXXXXX", err[512];
+	int fd = mkstemp(path);
+	size_t qs;
+
+	(void)state;
+	if (fd < 0 || write(fd, conf_text, strlen(conf_text)) != (ssize_t)strlen(conf_text))
+		return -1;
+	close(fd);
+	conf = ph_conf_load(path, err, sizeof(err));
+	unlink(path);
+	if (conf == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	h = rte_zmalloc("test_host", sizeof(*h), 0);
+	if (h == NULL)
+		return -1;
+	h->conf = conf;
+	h->n_ports = (uint16_t)conf->n_ports; /* closed: interfaces only take their MAC */
+	h->n_lcores = 2;
+	qs = rte_rcu_qsbr_get_memsize(2);
+	h->qsbr = rte_zmalloc("test_qsbr", qs, RTE_CACHE_LINE_SIZE);
+	if (h->qsbr == NULL || rte_rcu_qsbr_init(h->qsbr, 2) != 0)
+		return -1;
+	if (ctx_build(h, conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ctx_build: %s\n", err);
+		return -1;
+	}
+	red = (uint16_t)conf->ctxs[ph_conf_ctx_by_name(conf, "red")].id;
+	blue = (uint16_t)conf->ctxs[ph_conf_ctx_by_name(conf, "blue")].id;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	ctx_destroy(h);
+	rte_free(h->qsbr);
+	rte_free(h);
+	ph_conf_free(conf);
+	return 0;
+}
+
+static int
+iface_of(const char *name)
+{
+	for (unsigned i = 0; i < h->n_ifaces; i++)
+		if (strcmp(h->ifaces[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const struct ph_nexthop *
+lookup(uint16_t ctx, uint32_t ip)
+{
+	return ctx_route(h, ctx, ip, 0);
+}
+
+static int
+change(uint16_t ctx, enum ph_route_op op, const char *spec)
+{
+	struct ph_conf_route r = {0};
+	char err[256];
+	int rc;
+
+	if (ph_parse_route(spec, &r, err, sizeof(err)) < 0)
+		fail_msg("%s: %s", spec, err);
+	rc = ctx_route_change(h, ctx, op, &r, PH_ROUTE_STATIC, err, sizeof(err));
+	if (rc != 0)
+		print_message("  %s: %s\n", spec, err);
+	return rc;
+}
+
+/* 198.18.0.0/24 is in both contexts, each on its own interface; the VLAN
+ * on p0 belongs to blue, not to p0's red. */
+static void
+same_subnet_two_contexts(void **state)
+{
+	const struct ph_local *l;
+
+	(void)state;
+	assert_int_equal(h->ifaces[iface_of("p0")].ctx, red);
+	assert_int_equal(h->ifaces[iface_of("p1")].ctx, blue);
+	assert_int_equal(h->ifaces[iface_of("v7")].ctx, blue);
+	assert_int_equal(h->ifaces[iface_of("v7")].vlan, 7);
+	assert_int_equal(h->ports[0].untagged_iface, iface_of("p0"));
+	assert_int_equal(h->ports[0].vlan_iface[7], iface_of("v7"));
+	assert_int_equal(h->ports[0].vlan_iface[8], PH_IFACE_NONE);
+	assert_int_equal(lookup(red, IP(198, 18, 0, 9))->ifindex, iface_of("p0"));
+	assert_int_equal(lookup(blue, IP(198, 18, 0, 9))->ifindex, iface_of("p1"));
+	l = ctx_local_lookup(h, red, IP(198, 18, 0, 2));
+	assert_non_null(l);
+	assert_int_equal(l->ifindex, iface_of("p0"));
+	l = ctx_local_lookup(h, blue, IP(198, 18, 0, 2));
+	assert_non_null(l);
+	assert_int_equal(l->ifindex, iface_of("p1"));
+	/* red has no default route; blue's goes out of the VLAN. */
+	assert_null(lookup(red, IP(203, 0, 113, 1)));
+	assert_null(ctx_local_lookup(h, red, IP(198, 18, 7, 2)));
+	assert_int_equal(lookup(blue, IP(203, 0, 113, 1))->gw, IP(198, 18, 7, 1));
+	assert_true(h->ctxs[red]->forwarding);
+	assert_false(h->ctxs[blue]->forwarding);
+}
+
+static void
+longest_prefix_match(void **state)
+{
+	(void)state;
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.0.0/16 via 198.18.0.10"), 0);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.5.0/24 via 198.18.0.11"), 0);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.5.128/25 via 198.18.0.12"), 0);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.5.200/32 dev p2"), 0);
+	assert_int_equal(lookup(red, IP(198, 19, 9, 9))->gw, IP(198, 18, 0, 10));
+	assert_int_equal(lookup(red, IP(198, 19, 5, 1))->gw, IP(198, 18, 0, 11));
+	assert_int_equal(lookup(red, IP(198, 19, 5, 129))->gw, IP(198, 18, 0, 12));
+	assert_int_equal(lookup(red, IP(198, 19, 5, 200))->kind, PH_NH_ONLINK);
+	assert_int_equal(lookup(red, IP(198, 19, 5, 200))->ifindex, iface_of("p2"));
+	/* blue is untouched: its default route answers there. */
+	assert_int_equal(lookup(blue, IP(198, 19, 5, 1))->gw, IP(198, 18, 7, 1));
+	/* Delete the /25: the /24 covers it again. */
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.5.128/25 dev p0"), 0);
+	assert_int_equal(lookup(red, IP(198, 19, 5, 129))->gw, IP(198, 18, 0, 11));
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.5.128/25 dev p0"), -ESRCH);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.5.0/24 via 198.18.0.13"), -EEXIST);
+	assert_int_equal(change(red, PH_ROUTE_REPLACE, "198.19.5.0/24 via 198.18.0.13"), 0);
+	assert_int_equal(lookup(red, IP(198, 19, 5, 1))->gw, IP(198, 18, 0, 13));
+	assert_int_equal(h->ctxs[red]->n_routes, 2 + 1 + 4 - 1);
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.0.0/16 dev p0"), 0);
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.5.0/24 dev p0"), 0);
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.5.200/32 dev p0"), 0);
+	assert_null(lookup(red, IP(198, 19, 5, 1)));
+}
+
+/* The configured ECMP route: both paths used, each hash always the same one. */
+static void
+ecmp_by_hash(void **state)
+{
+	unsigned on_p0 = 0, on_p2 = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 4096; i++) {
+		uint32_t hash = ctx_l3_hash(IP(198, 18, 0, 50), IP(198, 18, 100, 1) + i);
+		const struct ph_nexthop *a = ctx_route(h, red, IP(198, 18, 100, 7), hash);
+		const struct ph_nexthop *b = ctx_route(h, red, IP(198, 18, 100, 7), hash);
+
+		assert_ptr_equal(a, b);
+		assert_int_equal(a->kind, PH_NH_GATEWAY);
+		if (a->gw == IP(198, 18, 0, 1)) {
+			assert_int_equal(a->ifindex, iface_of("p0"));
+			on_p0++;
+		} else {
+			assert_int_equal(a->gw, IP(198, 18, 1, 1));
+			assert_int_equal(a->ifindex, iface_of("p2"));
+			on_p2++;
+		}
+	}
+	/* 4096 flows over two paths: each within 10% of half. */
+	assert_true(on_p0 > 1843 && on_p2 > 1843);
+	/* Four paths, one of them twice the same gateway is still one path each. */
+	assert_int_equal(change(red, PH_ROUTE_ADD,
+	                        "198.19.0.0/16 via 198.18.0.21 via 198.18.0.22 via 198.18.0.23 "
+	                        "via 198.18.1.24"),
+	                 0);
+	unsigned seen[4] = {0};
+	for (uint32_t i = 0; i < 4096; i++) {
+		const struct ph_nexthop *n = ctx_route(h, red, IP(198, 19, 0, 1), i * 0x9e3779b9u);
+		uint32_t last = n->gw & 255;
+
+		assert_true(last >= 21 && last <= 24);
+		seen[last - 21]++;
+	}
+	for (int i = 0; i < 4; i++)
+		assert_true(seen[i] > 800);
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.0.0/16 dev p0"), 0);
+}
+
+/* A route in red whose next hop is in blue, and the errors of route changes. */
+static void
+leaks_and_errors(void **state)
+{
+	const struct ph_nexthop *n;
+
+	(void)state;
+	/* Without the leak, red cannot use blue's gateway. */
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 via 198.18.7.1"), -ENETUNREACH);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 dev v7"), -EINVAL);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 via 198.18.7.1 ctx blue"), 0);
+	n = lookup(red, IP(198, 19, 7, 1));
+	assert_non_null(n);
+	assert_int_equal(n->ctx, blue);
+	assert_int_equal(n->ifindex, iface_of("v7"));
+	/* blue never sees red's route. */
+	assert_int_equal(lookup(blue, IP(198, 19, 7, 1))->gw, IP(198, 18, 7, 1));
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.7.0/24 dev p0"), 0);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 dev nosuch"), -ENODEV);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 dev p0 ctx nosuch"), -ENOENT);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 via 198.18.0.2"), -EINVAL);
+	assert_int_equal(change(5, PH_ROUTE_ADD, "198.19.7.0/24 dev p0"), -ENOENT);
+	assert_null(lookup(red, IP(198, 19, 7, 1)));
+}
+
+/* A next-hop slot given up while a reader may still hold its index is not
+ * taken again until that reader reports a quiescent state. */
+static void
+retired_nexthop_waits_for_readers(void **state)
+{
+	struct ph_rib *rib = &h->ctxs[red]->rib;
+	uint16_t first, second;
+	const struct ph_route *rt;
+
+	(void)state;
+	assert_int_equal(rte_rcu_qsbr_thread_register(h->qsbr, 1), 0);
+	rte_rcu_qsbr_thread_online(h->qsbr, 1);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.8.0/24 via 198.18.0.31"), 0);
+	rt = NULL;
+	while ((rt = ctx_rib_next(h->ctxs[red], rt)) != NULL && rt->prefix != IP(198, 19, 8, 0))
+		;
+	assert_non_null(rt);
+	first = rt->nh;
+	/* The reader (thread 1) looked it up ... */
+	assert_int_equal(lookup(red, IP(198, 19, 8, 1)), &h->nexthops[first]);
+	assert_int_equal(change(red, PH_ROUTE_REPLACE, "198.19.8.0/24 via 198.18.0.32"), 0);
+	second = rt->nh;
+	assert_int_not_equal(first, second);
+	assert_int_equal(h->nexthops[first].state, PH_NH_RETIRED);
+	/* ... so the old slot still says what it said. */
+	assert_int_equal(h->nexthops[first].gw, IP(198, 18, 0, 31));
+	assert_int_equal(change(red, PH_ROUTE_REPLACE, "198.19.8.0/24 via 198.18.0.33"), 0);
+	assert_int_not_equal(rt->nh, first);
+	assert_int_equal(h->nexthops[first].gw, IP(198, 18, 0, 31));
+	/* Once the reader has moved on, the slot is free again. */
+	rte_rcu_qsbr_quiescent(h->qsbr, 1);
+	assert_int_equal(change(red, PH_ROUTE_REPLACE, "198.19.8.0/24 via 198.18.0.34"), 0);
+	assert_int_equal(rt->nh, first);
+	assert_int_equal(h->nexthops[first].gw, IP(198, 18, 0, 34));
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.19.8.0/24 dev p0"), 0);
+	rte_rcu_qsbr_thread_offline(h->qsbr, 1);
+	rte_rcu_qsbr_thread_unregister(h->qsbr, 1);
+	(void)rib;
+}
+
+/* Lookups on another lcore while this one replaces and deletes routes. */
+static atomic_int reader_stop, reader_bad;
+static atomic_ulong reader_lookups;
+
+static int
+reader(void *arg)
+{
+	(void)arg;
+	rte_rcu_qsbr_thread_register(h->qsbr, 1);
+	rte_rcu_qsbr_thread_online(h->qsbr, 1);
+	while (!atomic_load(&reader_stop)) {
+		for (uint32_t i = 0; i < 64; i++) {
+			const struct ph_nexthop *n = ctx_route(h, red, IP(198, 20, i, 1), i);
+
+			/* Every route the writer publishes goes through a gateway on
+			 * p0 whose last byte is the third byte of its prefix, or
+			 * through p2 with 100 more; a covering /16 stays through
+			 * 198.18.0.250. */
+			if (n == NULL || n->kind != PH_NH_GATEWAY) {
+				atomic_fetch_add(&reader_bad, 1);
+				continue;
+			}
+			if (n->gw == IP(198, 18, 0, 250))
+				continue;
+			if (!(n->gw == IP(198, 18, 0, i) && n->ifindex == iface_of("p0")) &&
+			    !(n->gw == IP(198, 18, 1, 100 + i) && n->ifindex == iface_of("p2")))
+				atomic_fetch_add(&reader_bad, 1);
+		}
+		atomic_fetch_add(&reader_lookups, 64);
+		rte_rcu_qsbr_quiescent(h->qsbr, 1);
+	}
+	rte_rcu_qsbr_thread_offline(h->qsbr, 1);
+	rte_rcu_qsbr_thread_unregister(h->qsbr, 1);
+	return 0;
+}
+
+static void
+changes_under_concurrent_lookups(void **state)
+{
+	unsigned worker = rte_get_next_lcore(-1, 1, 0);
+	char spec[128];
+
+	(void)state;
+	if (worker >= RTE_MAX_LCORE)
+		skip();
+	assert_int_equal(change(red, PH_ROUTE_ADD, "198.20.0.0/16 via 198.18.0.250"), 0);
+	assert_int_equal(rte_eal_remote_launch(reader, NULL, worker), 0);
+	for (unsigned round = 0; round < 3000; round++) {
+		unsigned i = round % 64;
+		enum ph_route_op op = round % 3 == 2 ? PH_ROUTE_DEL : PH_ROUTE_REPLACE;
+
+		if (round % 2)
+			snprintf(spec, sizeof(spec), "198.20.%u.0/24 via 198.18.0.%u", i, i);
+		else
+			snprintf(spec, sizeof(spec), "198.20.%u.0/24 via 198.18.1.%u", i, 100 + i);
+		/* Slot 0 is "no route": 198.18.0.0 is no gateway. */
+		if (round % 2 && i == 0)
+			snprintf(spec, sizeof(spec), "198.20.0.0/24 via 198.18.1.100");
+		int rc = change(red, op, spec);
+
+		assert_true(rc == 0 || (op == PH_ROUTE_DEL && rc == -ESRCH));
+	}
+	atomic_store(&reader_stop, 1);
+	rte_eal_wait_lcore(worker);
+	print_message("  %lu lookups during 3000 changes\n", atomic_load(&reader_lookups));
+	assert_true(atomic_load(&reader_lookups) > 0);
+	assert_int_equal(atomic_load(&reader_bad), 0);
+	for (unsigned i = 0; i < 64; i++) {
+		snprintf(spec, sizeof(spec), "198.20.%u.0/24 dev p0", i);
+		(void)change(red, PH_ROUTE_DEL, spec);
+	}
+	assert_int_equal(change(red, PH_ROUTE_DEL, "198.20.0.0/16 dev p0"), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal[] = {argv[0],       "--no-huge",     "-m",       "256",
+	               "--no-pci",    "--no-shconf",   "--lcores", "0-1",
+	               "--log-level", "lib.eal:error", NULL};
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(same_subnet_two_contexts),
+	        cmocka_unit_test(longest_prefix_match),
+	        cmocka_unit_test(ecmp_by_hash),
+	        cmocka_unit_test(leaks_and_errors),
+	        cmocka_unit_test(retired_nexthop_waits_for_readers),
+	        cmocka_unit_test(changes_under_concurrent_lookups),
+	};
+
+	(void)argc;
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	int rc = cmocka_run_group_tests(tests, setup, teardown);
+
+	rte_eal_cleanup();
+	return rc;
+}
