@@ -483,12 +483,12 @@ tcp_setsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, cons
 		return 0;
 	}
 	if (level == PH_SOL_POLYHOST && name == PH_SO_CONTEXT) {
-		if (v < 0 || v >= PH_MAX_CTX || api_host->ctxs[v] == NULL)
+		if (v != PH_CTX_ANY && (v < 0 || v >= PH_MAX_CTX || api_host->ctxs[v] == NULL))
 			API_FAIL(ENODEV);
 		if (c->state != TCPS_CLOSED || (c->flags & TF_BOUND))
 			API_FAIL(EISCONN);
-		c->ctx = (uint16_t)v;
-		s->ctx = (uint16_t)v;
+		c->ctx = v == PH_CTX_ANY ? TCP_CTX_ANY : (uint16_t)v;
+		s->ctx = c->ctx;
 		return 0;
 	}
 	API_FAIL(ENOPROTOOPT);
@@ -603,7 +603,7 @@ api_tcp_getsockopt(struct ph_lcore *lc, struct ph_sock *s, int level, int name, 
 		if ((v = api_ip_getopt(name, c->tos, c->ttl)) < 0)
 			API_FAIL(-v);
 	} else if (level == PH_SOL_POLYHOST && name == PH_SO_CONTEXT) {
-		v = c->ctx;
+		v = c->ctx == TCP_CTX_ANY ? PH_CTX_ANY : c->ctx;
 	} else {
 		API_FAIL(ENOPROTOOPT);
 	}

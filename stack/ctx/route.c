@@ -55,7 +55,7 @@ ctx_rib_next(const struct ph_ctx *c, const struct ph_route *after)
 const struct ph_nexthop *
 ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst, uint32_t hash)
 {
-	const struct ph_ctx *c = h->ctxs[ctx];
+	const struct ph_ctx *c = ctx < PH_MAX_CTX ? h->ctxs[ctx] : NULL;
 	uint64_t nh = PH_NH_NONE;
 
 	if (c == NULL)

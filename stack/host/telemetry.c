@@ -56,6 +56,8 @@ mac_str(const struct rte_ether_addr *mac, char *buf, size_t len)
 static const char *
 ctx_name(const struct ph_host *h, uint16_t ctx)
 {
+	if (ctx >= PH_MAX_CTX) /* a TCP listener of every context (PH_CTX_ANY) */
+		return "*";
 	return h->ctxs[ctx] != NULL ? h->ctxs[ctx]->name : "?";
 }
 

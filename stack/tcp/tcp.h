@@ -114,6 +114,9 @@ struct tcp_ring {
 	uint32_t len;  /* bytes from head */
 };
 
+/* The context of a listener that accepts from every context (PH_CTX_ANY):
+ * never a real context's number. */
+#define TCP_CTX_ANY    UINT16_MAX
 #define TCP_OFO_MAX    8 /* ranges held beyond a hole; more are dropped */
 
 #define TCP_RING_CACHE 64 /* free rings a stack keeps for new connections */

@@ -82,7 +82,15 @@ tcp_find_listener(struct tcp_stack *st, uint16_t ctx, uint32_t addr, uint16_t po
 		if (c->laddr == 0 && wild == NULL)
 			wild = c;
 	}
-	return wild;
+	if (wild != NULL || ctx == TCP_CTX_ANY)
+		return wild;
+	/* None in the segment's context: a listener that opted in to every
+	 * context (bound to the wildcard address only) takes it. */
+	b = &st->binds[((uint32_t)TCP_CTX_ANY * 31 + port) & st->bind_mask];
+	LIST_FOREACH(c, b, hlink)
+	if (c->state == TCPS_LISTEN && c->lport == port && c->ctx == TCP_CTX_ANY)
+		return c;
+	return NULL;
 }
 
 /* ---- helpers ---- */

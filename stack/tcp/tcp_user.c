@@ -578,7 +578,8 @@ struct tcp_conn *
 tcp_child_new(struct tcp_conn *l, const struct tcp_seg *seg)
 {
 	struct tcp_stack *st = l->st;
-	struct tcp_conn *c = tcp_conn_new(st, l->ctx, NULL);
+	/* A listener of every context gives each connection the one it came in. */
+	struct tcp_conn *c = tcp_conn_new(st, l->ctx == TCP_CTX_ANY ? seg->ctx : l->ctx, NULL);
 	struct tcp_path path = {.mtu = 1500};
 	struct tcp_conn_opts o;
 

@@ -25,7 +25,8 @@
 
 #include <polyhost/polyhost.h>
 
-#define ADDR "198.18.0.2"
+#define ADDR      "198.18.0.2"
+#define BLUE_ADDR "198.18.5.2" /* on VLAN 5 of r0, in context blue */
 
 static char conf_path[] = "/tmp/ph-test-api-XXXXXX";
 
@@ -96,6 +97,7 @@ setup(void **state)
 	        "--file-prefix=ph-test-api-%d --log-level=4\nlcores = 0\n"
 	        "[host]\nephemeral_ports = 40000-40009\n"
 	        "[port r0]\ndevice = net_ring0\naddress = " ADDR "/24\n"
+	        "[vlan v5]\nport = r0\nid = 5\ncontext = blue\naddress = " BLUE_ADDR "/24\n"
 	        "[context blue]\nid = 7\n",
 	        (int)getpid());
 	fclose(f);
@@ -704,6 +706,18 @@ test_other_thread(void **state)
 /* ---- TCP through the host's own loopback path ---- */
 
 static int
+tcp_listener_at(const char *addr, uint16_t port)
+{
+	struct sockaddr_in a = sin_of(addr, port);
+	int fd = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ph_bind(fd, SA(a), sizeof(a)), 0);
+	assert_int_equal(ph_listen(fd, 4), 0);
+	return fd;
+}
+
+static int
 tcp_listener(uint16_t port, int backlog)
 {
 	struct sockaddr_in a = sin_of(ADDR, port);
@@ -740,6 +754,94 @@ tcp_pair(uint16_t port, int *lsn, int *cli, int *srv)
 	assert_int_equal(ph_getsockopt(*cli, SOL_SOCKET, SO_ERROR, &err, &el), 0);
 	assert_int_equal(err, 0);
 	assert_int_equal(peer.sin_addr.s_addr, a.sin_addr.s_addr);
+}
+
+static ssize_t tcp_read_soon(int fd, void *buf, size_t len);
+
+/* Connect from context CTX to ADDR:PORT and accept on LSN: the accepted socket. */
+static int
+tcp_accept_from(int ctx, const char *addr, uint16_t port, int lsn, int *cli)
+{
+	struct sockaddr_in a = sin_of(addr, port);
+	int srv = -1;
+
+	assert_int_equal(ph_ctx_set(ctx), 0);
+	*cli = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(ph_ctx_set(0), 0);
+	assert_true(*cli >= 0);
+	assert_fails(ph_connect(*cli, SA(a), sizeof(a)), EINPROGRESS);
+	for (int i = 0; i < 1000 && srv < 0; i++) {
+		poll_n(1);
+		srv = ph_accept4(lsn, NULL, NULL, SOCK_NONBLOCK);
+	}
+	return srv;
+}
+
+static int
+sock_ctx(int fd)
+{
+	int v = -2;
+	socklen_t vl = sizeof(v);
+
+	assert_int_equal(ph_getsockopt(fd, PH_SOL_POLYHOST, PH_SO_CONTEXT, &v, &vl), 0);
+	return v;
+}
+
+/* A listener of every context (PH_CTX_ANY) is an opt-in; its accepted
+ * sockets carry the context their connection came in; a listener of the
+ * context itself is preferred. */
+static void
+test_tcp_any_context(void **state)
+{
+	struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(5600)};
+	struct sockaddr_in own = sin_of(ADDR, 5600);
+	int lsn, blue_lsn, cli, srv, v = PH_CTX_ANY;
+	char buf[8];
+
+	(void)state;
+	/* Without the opt-in a default-context listener never sees blue. */
+	lsn = tcp_listener(5600, 4);
+	assert_int_equal(tcp_accept_from(7, BLUE_ADDR, 5600, lsn, &cli), -1);
+	ph_close(cli);
+	ph_close(lsn);
+
+	lsn = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(ph_setsockopt(lsn, PH_SOL_POLYHOST, PH_SO_CONTEXT, &v, sizeof(v)), 0);
+	assert_int_equal(sock_ctx(lsn), PH_CTX_ANY);
+	/* Addresses belong to one context: only the wildcard. */
+	assert_fails(ph_bind(lsn, SA(own), sizeof(own)), EADDRNOTAVAIL);
+	assert_int_equal(ph_bind(lsn, SA(any), sizeof(any)), 0);
+	assert_int_equal(ph_listen(lsn, 4), 0);
+	srv = tcp_accept_from(7, BLUE_ADDR, 5600, lsn, &cli);
+	assert_true(srv >= 0);
+	assert_int_equal(sock_ctx(srv), 7);
+	assert_int_equal(ph_send(srv, "blue", 4, 0), 4);
+	assert_int_equal(tcp_read_soon(cli, buf, sizeof(buf)), 4);
+	ph_close(srv);
+	ph_close(cli);
+	srv = tcp_accept_from(0, ADDR, 5600, lsn, &cli);
+	assert_true(srv >= 0);
+	assert_int_equal(sock_ctx(srv), 0);
+	ph_close(srv);
+	ph_close(cli);
+	/* blue's own listener on the port takes blue's connections. */
+	assert_int_equal(ph_ctx_set(7), 0);
+	blue_lsn = tcp_listener_at(BLUE_ADDR, 5600);
+	assert_int_equal(ph_ctx_set(0), 0);
+	srv = tcp_accept_from(7, BLUE_ADDR, 5600, lsn, &cli);
+	assert_int_equal(srv, -1);
+	ph_close(cli);
+	ph_close(blue_lsn);
+	/* It cannot connect anywhere. */
+	cli = ph_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(ph_setsockopt(cli, PH_SOL_POLYHOST, PH_SO_CONTEXT, &v, sizeof(v)), 0);
+	assert_fails(ph_connect(cli, SA(own), sizeof(own)), ENETUNREACH);
+	ph_close(cli);
+	/* UDP has no such option. */
+	cli = ph_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_fails(ph_setsockopt(cli, PH_SOL_POLYHOST, PH_SO_CONTEXT, &v, sizeof(v)), ENODEV);
+	ph_close(cli);
+	ph_close(lsn);
 }
 
 static ssize_t
@@ -1001,6 +1103,7 @@ main(void)
 	        cmocka_unit_test(test_icmp_so_error),
 	        cmocka_unit_test(test_rcvbuf_overflow),
 	        cmocka_unit_test(test_contexts),
+	        cmocka_unit_test(test_tcp_any_context),
 	        cmocka_unit_test(test_other_thread),
 	        cmocka_unit_test(test_epoll_always_ready),
 	        cmocka_unit_test(test_bcast_and_wildcard),

@@ -17,6 +17,14 @@
  * IP_TOS, IP_TTL (-1 restores the default, 64); PH_SOL_POLYHOST
  * PH_SO_CONTEXT (int: the routing context; only before bind, else EISCONN).
  *
+ * A listener of every context is an explicit opt-in: PH_SO_CONTEXT =
+ * PH_CTX_ANY on a TCP socket before bind, then bind to INADDR_ANY (a given
+ * address is EADDRNOTAVAIL: addresses belong to one context) and listen. It
+ * takes the connections of every context that has no listener of its own on
+ * the port (one that has is preferred), and each accepted socket carries the
+ * context its connection arrived in, as PH_SO_CONTEXT then reports. Such a
+ * socket cannot connect (ENETUNREACH); UDP sockets have no such option.
+ *
  * connect(AF_UNSPEC) dissolves the association and gives back a port that
  * connect or send chose (not one the application bound), as Linux does.
  * shutdown() of an unconnected socket fails with ENOTCONN but takes effect.
@@ -55,6 +63,9 @@ extern "C" {
 /* Socket option level and options of polyhost's own. */
 #define PH_SOL_POLYHOST 0x5048
 #define PH_SO_CONTEXT   1
+/* PH_SO_CONTEXT's value for a TCP listener that accepts from every context
+ * (as Linux's tcp_l3mdev_accept): see above. */
+#define PH_CTX_ANY (-1)
 
 int ph_socket(int domain, int type, int protocol);
 int ph_bind(int fd, const struct sockaddr *addr, socklen_t len);
