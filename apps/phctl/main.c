@@ -378,18 +378,32 @@ print_routes(const char *ctx)
 			return 1;
 		count = jint(v, "count");
 		for (long long i = 0; i < count; i++) {
-			char key[24], prefix[24], proto[16];
-			const char *desc;
-			int off = 0;
+			char key[24];
+			json_t *a, *x;
+			const char *prefix, *proto;
+			size_t k, hops = 0;
 
+			/* ["198.18.0.0/24", "connected", "dev p0"] or ["0.0.0.0/0",
+			 * "static", "via 1.2.3.4 dev p0", "via 1.2.3.5 dev p1", "ctx X"] */
 			snprintf(key, sizeof(key), "r%lld", i);
-			desc = jstr(v, key);
-			/* "198.18.0.0/24 connected dev p0" or
-			 * "0.0.0.0/0 static via 1.2.3.4 dev p0 via 1.2.3.5 dev p1 [ctx X]" */
-			if (sscanf(desc, "%23s %15s %n", prefix, proto, &off) != 2)
+			a = json_object_get(v, key);
+			prefix = json_string_value(json_array_get(a, 0));
+			proto = json_string_value(json_array_get(a, 1));
+			if (prefix == NULL || proto == NULL)
 				continue;
-			printf("%s %s proto %s\n",
-			       strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix, desc + off,
+			printf("%s", strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix);
+			json_array_foreach(a, k, x) hops +=
+			        k >= 2 && strncmp(json_string_value(x), "ctx ", 4) != 0;
+			/* ECMP as ip route shows it: "nexthop via ... dev ..." each. */
+			json_array_foreach(a, k, x)
+			{
+				bool hop = strncmp(json_string_value(x), "ctx ", 4) != 0;
+
+				if (k >= 2)
+					printf(" %s%s", hop && hops > 1 ? "nexthop " : "",
+					       json_string_value(x));
+			}
+			printf(" proto %s\n",
 			       strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
 		}
 		json_decref(v);
@@ -420,6 +434,14 @@ route_change(const char *op, int argc, char **argv)
 		fprintf(stderr, "phctl: route %s: which route?\n", op);
 		return 2;
 	}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "ctx") == 0 || strcmp(argv[i], "vrf") == 0) {
+			fprintf(stderr,
+			        "phctl: route %s: 'ctx NAME' names the route's context, "
+			        "once and last; 'leak OTHER' puts its next hops in another\n",
+			        op);
+			return 2;
+		}
 	off = (size_t)snprintf(param, sizeof(param), "%s %s", op, table);
 	for (int i = 0; i < argc && off < sizeof(param); i++)
 		off += (size_t)snprintf(param + off, sizeof(param) - off, " %s", argv[i]);

@@ -294,27 +294,26 @@ ph_parse_route(const char *s, struct ph_conf_route *r, char *err, size_t errlen)
 			snprintf(err, errlen, "'%s': expected 'via', 'dev' or 'ctx'", kw);
 			return -1;
 		}
-		if (r->n_hops == PH_CONF_ECMP_MAX) {
-			snprintf(err, errlen, "more than %d next hops", PH_CONF_ECMP_MAX);
+		/* A hop is one "via" and one "dev" in either order, as Linux's
+		 * "dev IF via GW"; a keyword the current hop has starts the next. */
+		if (r->ctx[0] != '\0') {
+			snprintf(err, errlen, "'ctx %s' comes after the next hops", r->ctx);
 			return -1;
 		}
-		hop = &r->hops[r->n_hops++];
-		if (strcmp(kw, "via") == 0) {
-			if (ph_parse_ipv4(arg, &hop->gw) < 0 || hop->gw == 0 ||
-			    ipv4_is_martian_src(hop->gw)) {
-				snprintf(err, errlen, "gateway '%s' is not a unicast address", arg);
+		hop = r->n_hops > 0 ? &r->hops[r->n_hops - 1] : NULL;
+		if (hop == NULL || (kw[0] == 'v' ? hop->gw != 0 : hop->dev[0] != '\0')) {
+			if (r->n_hops == PH_CONF_ECMP_MAX) {
+				snprintf(err, errlen, "more than %d next hops", PH_CONF_ECMP_MAX);
 				return -1;
 			}
-			j += 2;
-			/* "via GW dev IF": the gateway is on that interface. */
-			if (j + 1 < n && strcmp(tok[j], "dev") == 0) {
-				kw = tok[j];
-				arg = tok[j + 1];
-			} else {
-				continue;
-			}
+			hop = &r->hops[r->n_hops++];
 		}
-		if (strlcpy(hop->dev, arg, sizeof(hop->dev)) >= sizeof(hop->dev)) {
+		if (kw[0] == 'v' && (ph_parse_ipv4(arg, &hop->gw) < 0 || hop->gw == 0 ||
+		                     ipv4_is_martian_src(hop->gw))) {
+			snprintf(err, errlen, "gateway '%s' is not a unicast address", arg);
+			return -1;
+		}
+		if (kw[0] == 'd' && strlcpy(hop->dev, arg, sizeof(hop->dev)) >= sizeof(hop->dev)) {
 			snprintf(err, errlen, "interface name '%s' longer than %d", arg,
 			         PH_NAME_LEN - 1);
 			return -1;
@@ -962,7 +961,7 @@ parse_vlan(struct parser *p, unsigned sec, const char *name)
 static int
 parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 {
-	static const char *const keys[] = {"id", "route", "forwarding", "fib", NULL};
+	static const char *const keys[] = {"id", "route", "forwarding", "fib", "max_routes", NULL};
 	static const char *const rep[] = {"route", NULL};
 	struct ph_conf_ctx *ctx;
 	struct entries en;
@@ -980,6 +979,7 @@ parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 			            PH_CONF_MAX_CTX);
 		ctx = &p->c->ctxs[p->c->n_ctxs++];
 		strlcpy(ctx->name, name, sizeof(ctx->name));
+		ctx->max_routes = PH_CONF_MAX_ROUTES_DEFAULT;
 		ctx->id = UINT16_MAX;
 	}
 	ctx->line = p->secs[sec].line;
@@ -992,13 +992,17 @@ parse_ctx_header(struct parser *p, unsigned sec, const char *name)
 			rc = get_bool(p, &en, i, &ctx->forwarding);
 			continue;
 		}
+		if (strcmp(en.e[i].name, "max_routes") == 0) {
+			rc = get_u32(p, &en, i, 16, 1u << 22, &ctx->max_routes);
+			continue;
+		}
 		if (strcmp(en.e[i].name, "fib") == 0) {
 			if (strcmp(en.e[i].value, "dir24_8") == 0)
 				ctx->fib = PH_FIB_DIR24_8;
-			else if (strcmp(en.e[i].value, "trie") == 0)
-				ctx->fib = PH_FIB_TRIE;
+			else if (strcmp(en.e[i].value, "ranges") == 0)
+				ctx->fib = PH_FIB_RANGES;
 			else
-				rc = perr(p, en.line[i], "fib", "'%s' is not dir24_8 or trie",
+				rc = perr(p, en.line[i], "fib", "'%s' is not dir24_8 or ranges",
 				          en.e[i].value);
 			continue;
 		}
@@ -1487,6 +1491,7 @@ ph_conf_load(const char *path, char *err, size_t errlen)
 	tcp_conf_defaults(&c->tcp); /* one table of TCP defaults, in tcp_user.c */
 	strlcpy(c->ctxs[0].name, PH_CTX_DEFAULT_NAME, sizeof(c->ctxs[0].name));
 	c->ctxs[0].id = 0;
+	c->ctxs[0].max_routes = PH_CONF_MAX_ROUTES_DEFAULT;
 	c->n_ctxs = 1;
 
 	rc = conf_parse(&p);

@@ -20,7 +20,7 @@
 
 #define PH_NAME_LEN          32
 #define PH_CONF_MAX_PORTS    32
-#define PH_CONF_MAX_IFACES   256
+#define PH_CONF_MAX_IFACES   4096
 #define PH_CONF_MAX_ADDRS    16
 #define PH_CONF_MAX_CTX      1024
 #define PH_CTX_DEFAULT_NAME  "default"
@@ -34,6 +34,9 @@ struct ph_conf_addr {
 };
 
 #define PH_CONF_ECMP_MAX 8 /* next hops of one route */
+/* Routes of a context unless its max_routes says otherwise: its FIB's RIB
+ * takes two nodes per route (about 200 bytes each, pool included) at start. */
+#define PH_CONF_MAX_ROUTES_DEFAULT 16384
 
 /* One next hop of a route: through a gateway, or on-link on an interface. */
 struct ph_conf_hop {
@@ -55,15 +58,17 @@ struct ph_conf_route {
 
 /* How a context's FIB is laid out (rte_fib types). */
 enum ph_fib_kind {
-	PH_FIB_DIR24_8, /* one or two memory reads per lookup; 32 MiB per context */
-	PH_FIB_TRIE,    /* rte_rib's tree: memory by routes, a walk per lookup */
+	PH_FIB_DIR24_8, /* rte_fib: one or two memory reads per lookup; 34 MiB and
+	                 * three of DPDK's 2560 memzones per context */
+	PH_FIB_RANGES,  /* address ranges, binary search: 8 bytes a route, no memzone */
 };
 
 struct ph_conf_ctx {
 	char name[PH_NAME_LEN];
 	uint16_t id;
-	bool forwarding; /* route datagrams not for us between its interfaces */
-	uint8_t fib;     /* enum ph_fib_kind */
+	bool forwarding;     /* route datagrams not for us between its interfaces */
+	uint8_t fib;         /* enum ph_fib_kind */
+	uint32_t max_routes; /* its FIB's size; memory for it is taken at start */
 	struct ph_conf_route *routes;
 	unsigned n_routes;
 	int line;

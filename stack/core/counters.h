@@ -53,6 +53,8 @@
 	/* IPv4 forwarding (RFC 1812) */                                                           \
 	X(IP_FWD_TTL,           "ip_forward_ttl_exceeded", ipInHdrErrors)                          \
 	X(IP_FWD_NO_ROUTE,      "ip_forward_no_route",     ipInNoRoutes)                           \
+	X(IP_FWD_LINK_LOCAL,    "ip_forward_link_local",   ipInAddrErrors)                         \
+	X(IP_FWD_BCAST,         "ip_forward_directed_broadcast", ipInAddrErrors)                   \
 	/* IPv4 output */                                                                          \
 	X(IP_NO_ROUTE,          "ip_no_route",             ipOutNoRoutes)                          \
 	X(IP_FRAG_DF,           "ip_too_big_dont_fragment", ipFragFails)                           \

@@ -19,11 +19,6 @@
 #include "wire/ipv4.h"
 
 #define PH_LOCALS_MAX 4096
-/* Routes longer than /24 take a tbl8 group (512 bytes) per /24 they fall in. */
-#define PH_FIB_TBL8 4096
-/* Routes of one context: its RIB's nodes (two per route, ~56 bytes each) are
- * allocated when it is created. */
-#define PH_FIB_ROUTES (1 << 14)
 
 static struct ph_ctx_key
 ctx_key(uint16_t ctx, uint32_t ip)
@@ -107,13 +102,6 @@ local_add(struct ph_host *h, uint16_t ctx, uint32_t ip, uint16_t ifindex, enum p
 static int
 ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 {
-	struct rte_fib_conf fc = {
-	        .type = cc->fib == PH_FIB_TRIE ? RTE_FIB_DUMMY : RTE_FIB_DIR24_8,
-	        .default_nh = PH_NH_NONE,
-	        .max_routes = PH_FIB_ROUTES,
-	        .dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_2B, .num_tbl8 = PH_FIB_TBL8},
-	};
-	char name[RTE_MEMZONE_NAMESIZE];
 	struct ph_ctx *c = rte_zmalloc("ph_ctx", sizeof(*c), 0);
 
 	if (c == NULL)
@@ -121,10 +109,20 @@ ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 	c->id = cc->id;
 	c->forwarding = cc->forwarding;
 	c->fib_kind = cc->fib;
+	c->max_routes = cc->max_routes;
 	ctx_rib_init(c);
 	strlcpy(c->name, cc->name, sizeof(c->name));
-	snprintf(name, sizeof(name), "ph_fib_%u", cc->id);
-	c->fib = rte_fib_create(name, SOCKET_ID_ANY, &fc);
+	if (cc->fib == PH_FIB_RANGES) {
+		int rc = ctx_rib_ranges_init(h, c);
+
+		if (rc != 0) {
+			rte_free(c);
+			return rc;
+		}
+		h->ctxs[cc->id] = c;
+		return 0;
+	}
+	c->fib = ctx_dir24_create(c);
 	if (c->fib == NULL) {
 		int rc = -rte_errno;
 
@@ -262,6 +260,8 @@ ctx_build(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errle
 		}
 	}
 	h->n_ifaces = (uint16_t)conf->n_ifaces;
+	for (unsigned i = 0; i < conf->n_ctxs; i++)
+		ctx_routes_begin(h, conf->ctxs[i].id);
 	for (unsigned i = 0; i < h->n_ifaces; i++)
 		if ((rc = iface_addresses(h, &h->ifaces[i], err, errlen)) != 0)
 			return rc;
@@ -270,6 +270,12 @@ ctx_build(struct ph_host *h, const struct ph_conf *conf, char *err, size_t errle
 			if ((rc = static_route(h, conf, &conf->ctxs[i], &conf->ctxs[i].routes[r],
 			                       err, errlen)) != 0)
 				return rc;
+	for (unsigned i = 0; i < conf->n_ctxs; i++)
+		if ((rc = ctx_routes_commit(h, conf->ctxs[i].id)) != 0) {
+			snprintf(err, errlen, "context %s: FIB: %s", conf->ctxs[i].name,
+			         strerror(-rc));
+			return rc;
+		}
 	return 0;
 }
 
@@ -292,7 +298,8 @@ ctx_destroy(struct ph_host *h)
 		if (c == NULL)
 			continue;
 		ctx_rib_free(h, c);
-		rte_fib_free(c->fib);
+		if (c->fib != NULL)
+			rte_fib_free(c->fib);
 		rte_free(c);
 		h->ctxs[i] = NULL;
 	}

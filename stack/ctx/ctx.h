@@ -116,12 +116,26 @@ struct ph_route {
 };
 RB_HEAD(ph_rib, ph_route);
 
+/* A FIB of kind PH_FIB_RANGES: the address space cut into ranges, each with
+ * one next hop; range i is [start[i], start[i + 1]), start[0] is 0. Built
+ * whole from the RIB on every change and never written once published:
+ * readers follow the pointer, the old one is freed after a grace period. */
+struct ph_ranges {
+	uint32_t n;
+	uint32_t *start;
+	uint16_t *nh;
+};
+
 struct ph_ctx {
 	uint16_t id;
 	char name[PH_NAME_LEN];
 	bool forwarding;
-	uint8_t fib_kind; /* enum ph_fib_kind */
-	struct rte_fib *fib;
+	uint8_t fib_kind;         /* enum ph_fib_kind */
+	struct rte_fib *fib;      /* PH_FIB_DIR24_8 */
+	uint64_t top_nh;          /* PH_FIB_DIR24_8: 255.255.255.255's (route.c) */
+	struct ph_ranges *ranges; /* PH_FIB_RANGES (RCU-published) */
+	bool batch;               /* ranges: rebuild at ctx_routes_commit() only */
+	uint32_t max_routes;
 	struct ph_rib rib;
 	unsigned n_routes;
 };
@@ -192,8 +206,21 @@ int ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
                      const struct ph_conf_route *r, enum ph_route_origin origin, char *err,
                      size_t errlen);
 
+/* Next-hop indexes of N destinations of context C (PH_NH_NONE: no route),
+ * whatever its FIB's kind. Any lcore. */
+void ctx_fib_lookup_bulk(const struct ph_ctx *c, const uint32_t *ip, uint64_t *nh, unsigned n);
+
+/* Many changes to one context: a ranges FIB is rebuilt once, at the commit
+ * (readers see the routes of before the begin until then). Lead core. */
+void ctx_routes_begin(struct ph_host *h, uint16_t ctx);
+int ctx_routes_commit(struct ph_host *h, uint16_t ctx);
+
 /* Routes and next hops: set up empty, free (route.c). */
 void ctx_rib_init(struct ph_ctx *c);
+/* An empty DIR-24-8 FIB sized for C (route.c). */
+struct rte_fib *ctx_dir24_create(const struct ph_ctx *c);
+/* A ranges FIB for C's RIB as it is (its first, at creation). */
+int ctx_rib_ranges_init(struct ph_host *h, struct ph_ctx *c);
 void ctx_rib_free(struct ph_host *h, struct ph_ctx *c);
 /* The first route of C at or after (PREFIX, PLEN) in RIB order, or NULL. */
 const struct ph_route *ctx_rib_next(const struct ph_ctx *c, const struct ph_route *after);

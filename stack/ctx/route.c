@@ -20,6 +20,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "core/host.h"
+#include "core/lcore.h"
 #include "ctx/ctx.h"
 #include "wire/ipv4.h"
 
@@ -52,6 +53,48 @@ ctx_rib_next(const struct ph_ctx *c, const struct ph_route *after)
 	return after == NULL ? RB_MIN(ph_rib, rib) : RB_NEXT(ph_rib, rib, (struct ph_route *)after);
 }
 
+static uint16_t
+ranges_find(const struct ph_ranges *r, uint32_t ip)
+{
+	uint32_t lo = 0, hi = r->n; /* start[lo] <= ip < start[hi] */
+
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (r->start[mid] <= ip)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return r->nh[lo];
+}
+
+void
+ctx_fib_lookup_bulk(const struct ph_ctx *c, const uint32_t *ip, uint64_t *nh, unsigned n)
+{
+	if (c->fib_kind == PH_FIB_RANGES) {
+		const struct ph_ranges *r = __atomic_load_n(&c->ranges, __ATOMIC_ACQUIRE);
+
+		for (unsigned i = 0; i < n; i++)
+			nh[i] = ranges_find(r, ip[i]);
+		return;
+	}
+	struct rte_fib *fib = __atomic_load_n(&c->fib, __ATOMIC_ACQUIRE);
+
+	rte_fib_lookup_bulk(fib, (uint32_t *)(uintptr_t)ip, nh, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (likely(nh[i] != PH_NH_NONE))
+			continue;
+		/* 255.255.255.255 is in no piece (dir24_pieces()). A tbl8 group
+		 * DIR-24-8 gives up while we read it reads as zeros, but its tbl24
+		 * entry was rewritten first: any other miss is read once more. */
+		if (ip[i] == UINT32_MAX)
+			nh[i] = __atomic_load_n(&c->top_nh, __ATOMIC_ACQUIRE);
+		else
+			rte_fib_lookup_bulk(fib, (uint32_t *)(uintptr_t)&ip[i], &nh[i], 1);
+	}
+}
+
 const struct ph_nexthop *
 ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst, uint32_t hash)
 {
@@ -60,10 +103,270 @@ ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst, uint32_t hash)
 
 	if (c == NULL)
 		return NULL;
-	rte_fib_lookup_bulk(c->fib, &dst, &nh, 1);
+	ctx_fib_lookup_bulk(c, &dst, &nh, 1);
 	if (nh == PH_NH_NONE || nh >= PH_MAX_NEXTHOPS)
 		return NULL;
 	return ctx_nh_pick(h->nexthops, nh, hash);
+}
+
+/* One allocation: the struct, then start[], then nh[]. */
+static struct ph_ranges *
+ranges_alloc(uint32_t cap)
+{
+	struct ph_ranges *r =
+	        malloc(sizeof(*r) + (size_t)cap * (sizeof(uint32_t) + sizeof(uint16_t)));
+
+	if (r == NULL)
+		return NULL;
+	r->n = 0;
+	r->start = (uint32_t *)(r + 1);
+	r->nh = (uint16_t *)(r->start + cap);
+	return r;
+}
+
+/* Range [AT, ...) goes to NH: merged with the range before when that has
+ * the same next hop, replacing it when it starts at the same address. */
+static void
+ranges_emit(struct ph_ranges *r, uint64_t at, uint16_t nh)
+{
+	if (at > UINT32_MAX)
+		return;
+	if (r->n > 0 && r->start[r->n - 1] == at) {
+		r->n--;
+		if (r->n > 0 && r->nh[r->n - 1] == nh)
+			return;
+	} else if (r->n > 0 && r->nh[r->n - 1] == nh) {
+		return;
+	}
+	r->start[r->n] = (uint32_t)at;
+	r->nh[r->n++] = nh;
+}
+
+/* The RIB as ranges, into R (capacity 2 * routes + 1). The RIB's order puts
+ * a prefix before every prefix it covers; a stack of the prefixes that
+ * cover the current address gives the next hop where an inner one ends. */
+static void
+ranges_build(const struct ph_ctx *c, struct ph_ranges *r)
+{
+	struct {
+		uint64_t end;
+		uint16_t nh;
+	} stack[33];
+	int top = 0;
+	const struct ph_route *rt = NULL;
+
+	r->n = 0;
+	ranges_emit(r, 0, PH_NH_NONE);
+	while ((rt = ctx_rib_next(c, rt)) != NULL) {
+		while (top > 0 && stack[top - 1].end <= rt->prefix) {
+			top--;
+			ranges_emit(r, stack[top].end, top > 0 ? stack[top - 1].nh : PH_NH_NONE);
+		}
+		ranges_emit(r, rt->prefix, rt->nh);
+		stack[top].end = (uint64_t)rt->prefix + (1ull << (32 - rt->plen));
+		stack[top++].nh = rt->nh;
+	}
+	while (top > 0) {
+		top--;
+		ranges_emit(r, stack[top].end, top > 0 ? stack[top - 1].nh : PH_NH_NONE);
+	}
+}
+
+/* Publish NEW for C and free the old table once no reader can hold it. */
+static void
+ranges_publish(struct ph_host *h, struct ph_ctx *c, struct ph_ranges *new)
+{
+	struct ph_ranges *old = c->ranges;
+
+	__atomic_store_n(&c->ranges, new, __ATOMIC_RELEASE);
+	if (old == NULL)
+		return;
+	if (h->rcu_dq != NULL) {
+		ph_defer_free(h, old);
+		return;
+	}
+	/* Start-up (or a test's host): no defer queue yet. */
+	if (h->qsbr != NULL)
+		rte_rcu_qsbr_synchronize(h->qsbr, RTE_QSBR_THRID_INVALID);
+	free(old);
+}
+
+int
+ctx_rib_ranges_init(struct ph_host *h, struct ph_ctx *c)
+{
+	struct ph_ranges *r = ranges_alloc(1);
+
+	if (r == NULL)
+		return -ENOMEM;
+	ranges_build(c, r);
+	ranges_publish(h, c, r);
+	return 0;
+}
+
+void
+ctx_routes_begin(struct ph_host *h, uint16_t ctx)
+{
+	if (ctx < PH_MAX_CTX && h->ctxs[ctx] != NULL)
+		h->ctxs[ctx]->batch = true;
+}
+
+int
+ctx_routes_commit(struct ph_host *h, uint16_t ctx)
+{
+	struct ph_ctx *c = ctx < PH_MAX_CTX ? h->ctxs[ctx] : NULL;
+	struct ph_ranges *r;
+
+	if (c == NULL || !c->batch)
+		return 0;
+	c->batch = false;
+	if (c->fib_kind != PH_FIB_RANGES)
+		return 0;
+	r = ranges_alloc(2 * c->n_routes + 1);
+	if (r == NULL)
+		return -ENOMEM;
+	ranges_build(c, r);
+	ranges_publish(h, c, r);
+	return 0;
+}
+
+/*
+ * DPDK 22.11's DIR-24-8 computes the end of a prefix in 32 bits: a prefix
+ * that reaches 255.255.255.255 (the default route, 128.0.0.0/1, ...) wraps
+ * to 0 and, once longer routes sit inside it, overwrites them (found by
+ * test_route's comparison with the RIB). Such "top" prefixes never go into
+ * the rte_fib. Their addresses are covered instead by 32 fixed pieces that
+ * end below the top (0.0.0.0/1, 128.0.0.0/2, ... 255.255.255.254/32), each
+ * holding the RIB's best route no longer than itself; the one address left,
+ * 255.255.255.255, is a word of its own (top_nh).
+ */
+static bool
+prefix_is_top(uint32_t prefix, uint8_t plen)
+{
+	return (uint64_t)prefix + (1ull << (32 - plen)) == 1ull << 32;
+}
+
+static uint32_t
+piece_prefix(uint8_t plen)
+{
+	return plen == 1 ? 0 : ~0u << (33 - plen);
+}
+
+/* C's best route for PREFIX/PLEN no longer than PLEN, or NULL (control side:
+ * the RIB answers, the FIB may lag behind it inside a batch). */
+static const struct ph_route *
+rib_cover(const struct ph_ctx *c, uint32_t prefix, int plen)
+{
+	for (; plen >= 0; plen--) {
+		struct ph_route key = {.prefix = prefix & ipv4_mask((uint8_t)plen),
+		                       .plen = (uint8_t)plen};
+		const struct ph_route *rt = RB_FIND(ph_rib, (struct ph_rib *)&c->rib, &key);
+
+		if (rt != NULL)
+			return rt;
+	}
+	return NULL;
+}
+
+static int
+dir24_pieces(struct ph_ctx *c, struct rte_fib *fib)
+{
+	const struct ph_route *top = rib_cover(c, UINT32_MAX, 32);
+
+	rte_atomic_thread_fence(__ATOMIC_RELEASE);
+	for (uint8_t plen = 1; plen <= 32; plen++) {
+		const struct ph_route *rt = rib_cover(c, piece_prefix(plen), plen);
+		int rc = rt != NULL ? rte_fib_add(fib, piece_prefix(plen), plen, rt->nh)
+		                    : rte_fib_delete(fib, piece_prefix(plen), plen);
+
+		if (rc != 0 && rt != NULL)
+			return rc;
+	}
+	__atomic_store_n(&c->top_nh, top != NULL ? top->nh : PH_NH_NONE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Tables of 32 MiB: one per context, a second one while it is rebuilt. */
+#define PH_FIB_TBL8 4096
+
+struct rte_fib *
+ctx_dir24_create(const struct ph_ctx *c)
+{
+	static unsigned gen; /* lead only: names must be unique */
+	struct rte_fib_conf fc = {
+	        .type = RTE_FIB_DIR24_8,
+	        .default_nh = PH_NH_NONE,
+	        .max_routes = c->max_routes + 32, /* the pieces */
+	        .dir24_8 = {.nh_sz = RTE_FIB_DIR24_8_2B, .num_tbl8 = PH_FIB_TBL8},
+	};
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	snprintf(name, sizeof(name), "ph_fib_%u_%u", c->id, gen++);
+	return rte_fib_create(name, SOCKET_ID_ANY, &fc);
+}
+
+/*
+ * DPDK 22.11's DIR-24-8 also loses count of the tbl8 groups it reserves
+ * when covering routes go before the routes inside them (fixed upstream
+ * later): it can say "full" with groups to spare. A table built afresh from
+ * the RIB knows the truth; it replaces the old one once readers have left.
+ */
+static int
+dir24_rebuild(struct ph_host *h, struct ph_ctx *c)
+{
+	struct rte_fib *fib = ctx_dir24_create(c), *old = c->fib;
+	const struct ph_route *rt = NULL;
+	struct ph_lcore *lc;
+	int rc = 0;
+
+	if (fib == NULL)
+		return -ENOMEM;
+	while (rc == 0 && (rt = ctx_rib_next(c, rt)) != NULL)
+		if (!prefix_is_top(rt->prefix, rt->plen) &&
+		    !(rt->plen > 0 && rt->prefix == piece_prefix(rt->plen)))
+			rc = rte_fib_add(fib, rt->prefix, rt->plen, rt->nh);
+	if (rc == 0)
+		rc = dir24_pieces(c, fib);
+	if (rc != 0) {
+		rte_fib_free(fib);
+		return rc;
+	}
+	__atomic_store_n(&c->fib, fib, __ATOMIC_RELEASE);
+	lc = ph_host_this_lcore(h);
+	if (h->qsbr != NULL)
+		rte_rcu_qsbr_synchronize(h->qsbr, lc != NULL ? lc->index : RTE_QSBR_THRID_INVALID);
+	rte_fib_free(old);
+	return 0;
+}
+
+/* Mirror a change of C's RIB into its FIB (dir24_8: the prefix; ranges: all
+ * of it, into NEW, allocated before the RIB changed). */
+static int
+fib_apply(struct ph_host *h, struct ph_ctx *c, const struct ph_route *key, int nh,
+          struct ph_ranges *new)
+{
+	int rc;
+
+	if (c->fib_kind == PH_FIB_RANGES) {
+		if (new != NULL) {
+			ranges_build(c, new);
+			ranges_publish(h, c, new);
+		}
+		return 0;
+	}
+	if (prefix_is_top(key->prefix, key->plen) ||
+	    (key->plen > 0 && key->prefix == piece_prefix(key->plen)))
+		rc = dir24_pieces(c, c->fib);
+	else if (nh < 0)
+		rc = rte_fib_delete(c->fib, key->prefix, key->plen);
+	else {
+		/* The next hop's fields before the FIB entry that names it. */
+		rte_atomic_thread_fence(__ATOMIC_RELEASE);
+		rc = rte_fib_add(c->fib, key->prefix, key->plen, (uint64_t)nh);
+	}
+	/* The RIB already holds the change: a fresh table is built from it. */
+	if (rc == -ENOSPC)
+		rc = dir24_rebuild(h, c);
+	return rc;
 }
 
 /* A free slot: never used, or retired long enough ago that no reader holds it. */
@@ -176,8 +479,10 @@ hop_resolve(const struct ph_host *h, uint16_t nh_ctx, const struct ph_conf_hop *
 		out->ifindex = (uint16_t)ifc;
 	} else {
 		/* Through a gateway on a subnet of the context: its connected
-		 * route names the interface (a recursive route would not). */
-		const struct ph_nexthop *on = ctx_route(h, nh_ctx, hop->gw, 0);
+		 * route names the interface (a recursive route would not). The
+		 * RIB answers: the FIB may lag behind it inside a batch. */
+		const struct ph_route *via = rib_cover(h->ctxs[nh_ctx], hop->gw, 32);
+		const struct ph_nexthop *on = via != NULL ? &h->nexthops[via->nh] : NULL;
 
 		if (on == NULL || on->kind != PH_NH_ONLINK) {
 			snprintf(err, errlen,
@@ -257,6 +562,8 @@ ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
 {
 	struct ph_ctx *c = ctx < PH_MAX_CTX ? h->ctxs[ctx] : NULL;
 	struct ph_route key = {.prefix = r->prefix, .plen = r->plen}, *rt;
+	struct ph_ranges *new = NULL;
+	uint16_t old_nh;
 	int nh, rc;
 
 	if (c == NULL) {
@@ -268,33 +575,51 @@ ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
 		return -EINVAL;
 	}
 	rt = RB_FIND(ph_rib, &c->rib, &key);
+	/* A ranges table for the RIB after the change, taken before it: the
+	 * change cannot then fail half done. */
+	if (c->fib_kind == PH_FIB_RANGES && !c->batch &&
+	    (new = ranges_alloc(2 * (c->n_routes + 1) + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	if (op == PH_ROUTE_DEL) {
 		if (rt == NULL) {
+			free(new);
 			snprintf(err, errlen, "no such route");
 			return -ESRCH;
 		}
-		rc = rte_fib_delete(c->fib, r->prefix, r->plen);
+		RB_REMOVE(ph_rib, &c->rib, rt);
+		rc = fib_apply(h, c, &key, -1, new);
 		if (rc != 0) {
+			RB_INSERT(ph_rib, &c->rib, rt);
 			snprintf(err, errlen, "FIB: %s", strerror(-rc));
 			return rc;
 		}
-		RB_REMOVE(ph_rib, &c->rib, rt);
-		c->n_routes--;
+		__atomic_store_n(&c->n_routes, c->n_routes - 1, __ATOMIC_RELAXED);
 		nexthop_put(h, rt->nh);
 		/* The record is control-side only: no reader holds it. */
 		free(rt);
 		return 0;
 	}
 	if (rt != NULL && op == PH_ROUTE_ADD) {
+		free(new);
 		snprintf(err, errlen, "route exists");
 		return -EEXIST;
 	}
+	if (rt == NULL && c->n_routes >= c->max_routes) {
+		free(new);
+		snprintf(err, errlen, "context full (max_routes %u)", c->max_routes);
+		return -ENOSPC;
+	}
 	nh = route_nexthop(h, ctx, r, err, errlen);
-	if (nh < 0)
+	if (nh < 0) {
+		free(new);
 		return nh;
+	}
 	if (rt == NULL) {
 		rt = calloc(1, sizeof(*rt));
 		if (rt == NULL) {
+			free(new);
 			nexthop_put(h, (uint16_t)nh);
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
@@ -302,23 +627,23 @@ ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
 		*rt = key;
 		rt->nh = PH_NH_NONE;
 		RB_INSERT(ph_rib, &c->rib, rt);
-		c->n_routes++;
+		__atomic_store_n(&c->n_routes, c->n_routes + 1, __ATOMIC_RELAXED);
 	}
-	/* rte_fib_add over an existing prefix rewrites its entries in place:
-	 * a reader sees the old next hop or the new one. */
-	rc = rte_fib_add(c->fib, r->prefix, r->plen, (uint64_t)nh);
+	old_nh = rt->nh;
+	rt->nh = (uint16_t)nh; /* the ranges table is built from the RIB */
+	rc = fib_apply(h, c, &key, nh, new);
 	if (rc != 0) {
 		snprintf(err, errlen, "FIB: %s", rc == -ENOSPC ? "full" : strerror(-rc));
 		nexthop_put(h, (uint16_t)nh);
-		if (rt->nh == PH_NH_NONE) {
+		rt->nh = old_nh;
+		if (old_nh == PH_NH_NONE) {
 			RB_REMOVE(ph_rib, &c->rib, rt);
-			c->n_routes--;
+			__atomic_store_n(&c->n_routes, c->n_routes - 1, __ATOMIC_RELAXED);
 			free(rt);
 		}
 		return rc;
 	}
-	nexthop_put(h, rt->nh);
-	rt->nh = (uint16_t)nh;
+	nexthop_put(h, old_nh);
 	rt->origin = (uint8_t)origin;
 	return 0;
 }
@@ -335,4 +660,6 @@ ctx_rib_free(struct ph_host *h, struct ph_ctx *c)
 		free(rt);
 	}
 	c->n_routes = 0;
+	free(c->ranges); /* the host is going away: no reader is left */
+	c->ranges = NULL;
 }

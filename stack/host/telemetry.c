@@ -19,6 +19,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_telemetry.h>
 
 #include "arp/neigh_table.h"
@@ -312,8 +313,9 @@ ctx_number(const struct ph_host *h, const char *name, size_t len)
 }
 
 /* One page of a context's routes. Parameter "CTX [SKIP]". Reply: total, skip,
- * count, and "r<i>" -> "PREFIX/LEN static|connected via GW dev IF [ctx OTHER]"
- * with one "via ... dev ..." per ECMP path. */
+ * count, and "r<i>" -> ["PREFIX/LEN", "static"|"connected", "[via GW ]dev IF"
+ * for each ECMP path..., "ctx OTHER" for a leaked route]: each string stays
+ * within telemetry's 127 characters. */
 static int
 cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
@@ -330,9 +332,7 @@ cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	pg->skip = params[len] != '\0' ? (unsigned)strtoul(params + len, NULL, 10) : 0;
 	rc = lead_call(h, route_page_on_lead, pg, 1000);
 	if (rc != 0) {
-		if (rc != -ETIMEDOUT)
-			free(pg);
-		/* On a timeout the page is never written: leaking it beats a race. */
+		free(pg); /* on a timeout too: the lead never runs the call then */
 		return rc;
 	}
 	rte_tel_data_start_dict(d);
@@ -341,27 +341,36 @@ cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "count", pg->n);
 	for (unsigned r = 0; r < pg->n; r++) {
 		const struct ph_route *rt = &pg->e[r].r;
-		char key[16], val[512], a[20], gw[20];
-		int off;
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		char key[16], val[96], ip[20], gw[20];
 
+		if (a == NULL) {
+			free(pg);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
 		/* Telemetry keys allow no dots: the prefix goes in the value. */
 		snprintf(key, sizeof(key), "r%u", r);
-		ip_str(rt->prefix, a, sizeof(a));
-		off = snprintf(val, sizeof(val), "%s/%u %s", a, rt->plen,
-		               rt->origin == PH_ROUTE_CONNECTED ? "connected" : "static");
-		for (unsigned p = 0; p < pg->e[r].n_nh && off < (int)sizeof(val); p++) {
+		ip_str(rt->prefix, ip, sizeof(ip));
+		snprintf(val, sizeof(val), "%s/%u", ip, rt->plen);
+		rte_tel_data_add_array_string(a, val);
+		rte_tel_data_add_array_string(a, rt->origin == PH_ROUTE_CONNECTED ? "connected"
+		                                                                  : "static");
+		for (unsigned p = 0; p < pg->e[r].n_nh; p++) {
 			const struct ph_nexthop *nh = &pg->e[r].nh[p];
 
 			ip_str(nh->gw, gw, sizeof(gw));
-			off += snprintf(val + off, sizeof(val) - (size_t)off, "%s%s dev %s",
-			                nh->kind == PH_NH_GATEWAY ? " via " : "",
-			                nh->kind == PH_NH_GATEWAY ? gw : "",
-			                h->ifaces[nh->ifindex].name);
+			snprintf(val, sizeof(val), "%s%s%sdev %s",
+			         nh->kind == PH_NH_GATEWAY ? "via " : "",
+			         nh->kind == PH_NH_GATEWAY ? gw : "",
+			         nh->kind == PH_NH_GATEWAY ? " " : "", h->ifaces[nh->ifindex].name);
+			rte_tel_data_add_array_string(a, val);
 		}
-		if (pg->e[r].n_nh > 0 && pg->e[r].nh[0].ctx != ctx && off < (int)sizeof(val))
-			snprintf(val + off, sizeof(val) - (size_t)off, " ctx %s",
-			         ctx_name(h, pg->e[r].nh[0].ctx));
-		rte_tel_data_add_dict_string(d, key, val);
+		if (pg->e[r].n_nh > 0 && pg->e[r].nh[0].ctx != ctx) {
+			snprintf(val, sizeof(val), "ctx %s", ctx_name(h, pg->e[r].nh[0].ctx));
+			rte_tel_data_add_array_string(a, val);
+		}
+		rte_tel_data_add_dict_container(d, key, a, 0);
 	}
 	free(pg);
 	return 0;
@@ -372,7 +381,7 @@ struct route_req {
 	enum ph_route_op op;
 	struct ph_conf_route r;
 	int rc;
-	char err[192];
+	char err[120]; /* a telemetry string holds 127 characters */
 };
 
 static void
@@ -382,6 +391,11 @@ route_change_on_lead(struct ph_lcore *lead, void *arg)
 
 	q->rc = ctx_route_change(lead->host, q->ctx, q->op, &q->r, PH_ROUTE_STATIC, q->err,
 	                         sizeof(q->err));
+	/* A DIR-24-8 tbl8 group the change gave up may be handed out again by
+	 * the next one: not before every lcore is past the lookups that may
+	 * still be reading it. */
+	if (q->rc == 0)
+		rte_rcu_qsbr_synchronize(lead->host->qsbr, lead->index);
 }
 
 /* Parameter "add|replace|del CTX ROUTE" (ROUTE as in the configuration).
@@ -425,8 +439,6 @@ cmd_route_change(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	}
 	if (rc == 0) {
 		rc = lead_call(h, route_change_on_lead, q, 1000);
-		if (rc == -ETIMEDOUT)
-			return rc; /* never runs: leaking Q beats a race */
 		if (rc == 0)
 			rc = q->rc;
 		else
@@ -465,9 +477,10 @@ cmd_ctx_stats(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "name", c->name);
 	rte_tel_data_add_dict_int(d, "id", ctx);
 	rte_tel_data_add_dict_int(d, "forwarding", c->forwarding);
-	rte_tel_data_add_dict_string(d, "fib", c->fib_kind == PH_FIB_TRIE ? "trie" : "dir24_8");
+	rte_tel_data_add_dict_string(d, "fib", c->fib_kind == PH_FIB_RANGES ? "ranges" : "dir24_8");
 	rte_tel_data_add_dict_int(d, "interfaces", (int)n_if);
-	rte_tel_data_add_dict_u64(d, "routes", c->n_routes);
+	/* The lead changes it: one word, read whole. */
+	rte_tel_data_add_dict_u64(d, "routes", __atomic_load_n(&c->n_routes, __ATOMIC_RELAXED));
 #define CTX_STAT(f) rte_tel_data_add_dict_u64(d, #f, sum.f)
 	CTX_STAT(in_pkts);
 	CTX_STAT(in_local);
@@ -511,9 +524,7 @@ cmd_neigh(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	pg->skip = params != NULL ? (unsigned)strtoul(params, NULL, 10) : 0;
 	rc = lead_call(h, neigh_page_on_lead, pg, 1000);
 	if (rc != 0) {
-		if (rc != -ETIMEDOUT)
-			free(pg);
-		/* On a timeout the page is never written: leaking it beats a race. */
+		free(pg); /* on a timeout too: the lead never runs the call then */
 		return rc;
 	}
 	rte_tel_data_start_dict(d);

@@ -9,7 +9,6 @@
  * context, or another one a leaked route names. A forwarded datagram keeps no
  * state, so it needs no flow owner and is never steered.
  */
-#include <rte_fib.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -60,19 +59,51 @@ fwd_one(struct ph_lcore *lc, struct rte_mbuf *m, uint64_t nh_idx)
 		fwd_icmp(lc, m, PH_DROP_IP_FWD_NO_ROUTE, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
 		return;
 	}
+	/* RFC 3927 7: link-local addresses stay on their link. */
+	if (src >> 16 == 0xa9fe || dst >> 16 == 0xa9fe) {
+		ph_ctr_add(&st->fwd_refused, 1);
+		ph_drop(lc, m, PH_DROP_IP_FWD_LINK_LOCAL);
+		return;
+	}
 	hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : ctx_l3_hash(src, dst);
 	nh = ctx_nh_pick(h->nexthops, nh_idx, hash);
 	ifc = ph_iface(h, nh->ifindex);
+	if (nh->ctx != meta->ctx) {
+		/* A leaked route: in its next hops' context the destination may
+		 * be ours. Its unicast addresses are delivered there, as if the
+		 * datagram had come in on that side; a directed broadcast of its
+		 * subnets is not forwarded (RFC 1812 5.3.5.2, RFC 2644). */
+		const struct ph_local *l = ctx_local_lookup(h, nh->ctx, dst);
+
+		if (l != NULL && l->kind == PH_LOCAL_BROADCAST) {
+			ph_ctr_add(&st->fwd_refused, 1);
+			ph_drop(lc, m, PH_DROP_IP_FWD_BCAST);
+			return;
+		}
+		if (l != NULL) {
+			meta->ctx = nh->ctx;
+			meta->ifindex = l->ifindex;
+			ipv4_input(lc, &m, 1);
+			return;
+		}
+	}
 	if (len > ifc->mtu && (rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_DF_FLAG)) {
 		ph_ctr_add(&st->fwd_frag_needed, 1);
 		fwd_icmp(lc, m, PH_DROP_IP_FRAG_DF, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ifc->mtu);
 		return;
 	}
-	/* RFC 1624: TTL is the high byte of its 16-bit word with the protocol. */
+	/* RFC 1624: TTL is the high byte of its 16-bit word with the protocol.
+	 * A port that checked the header but left a bad sum in it (CKSUM_NONE)
+	 * gives nothing to update: the sum is computed afresh. */
 	memcpy(&old, &ip->time_to_live, 2);
 	ip->time_to_live--;
 	memcpy(&new, &ip->time_to_live, 2);
-	ip->hdr_checksum = csum_update16(ip->hdr_checksum, old, new);
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_NONE) {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		ip->hdr_checksum = csum_update16(ip->hdr_checksum, old, new);
+	}
 	/* What the receiving port said about the packet means nothing to the
 	 * sending one. */
 	m->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
@@ -104,7 +135,7 @@ ipv4_forward(struct ph_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 
 		while (j < n && ph_pkt_meta(pkts[j])->ctx == ctx)
 			j++;
-		rte_fib_lookup_bulk(h->ctxs[ctx]->fib, dst + i, nh + i, j - i);
+		ctx_fib_lookup_bulk(h->ctxs[ctx], dst + i, nh + i, (unsigned)(j - i));
 		i = j;
 	}
 	for (uint16_t k = 0; k < n; k++)

@@ -27,6 +27,7 @@
 #include "conf/conf.h"
 #include "core/host.h"
 #include "ctx/ctx.h"
+#include "wire/ipv4.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 
@@ -42,7 +43,7 @@ static const char *conf_text =
         "[port p2]\ndevice = net_null2\ncontext = red\naddress = 198.18.1.2/24\n"
         "[context red]\nid = 3\nforwarding = yes\n"
         "route = 198.18.100.0/24 via 198.18.0.1 via 198.18.1.1\n"
-        "[context blue]\nid = 1000\nfib = trie\n"
+        "[context blue]\nid = 1000\nfib = ranges\n"
         "route = default via 198.18.7.1\n";
 
 static int
@@ -290,9 +291,128 @@ retired_nexthop_waits_for_readers(void **state)
 	(void)rib;
 }
 
-/* Lookups on another lcore while this one replaces and deletes routes. */
+/* The FIB of either kind against a brute-force longest match over the RIB:
+ * random routes of every length (some deleted again), then addresses at
+ * and around every prefix's ends and at random. */
+static uint32_t rnd_state = 12345;
+
+static uint32_t
+rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) ^ (rnd_state << 20);
+}
+
+static uint16_t
+brute_lpm(uint16_t ctx, uint32_t ip)
+{
+	const struct ph_route *rt = NULL, *best = NULL;
+
+	while ((rt = ctx_rib_next(h->ctxs[ctx], rt)) != NULL)
+		if ((ip & ipv4_mask(rt->plen)) == rt->prefix &&
+		    (best == NULL || rt->plen > best->plen))
+			best = rt;
+	return best != NULL ? best->nh : PH_NH_NONE;
+}
+
+static void
+check_fib_against_rib(uint16_t ctx, const char *gw_net)
+{
+	uint32_t prefixes[400];
+	uint8_t plens[400];
+	unsigned n = 0, checked = 0;
+	char spec[128];
+
+	for (unsigned i = 0; i < 400; i++) {
+		uint8_t plen = (uint8_t)(rnd() % 33);
+		uint32_t p = rnd() & ipv4_mask(plen);
+
+		/* Around 198.19/16 often, so that prefixes nest. */
+		if (i % 2)
+			p = (0xc6130000u | (rnd() & 0xffff)) & ipv4_mask(plen < 16 ? 16 : plen),
+			plen = plen < 16 ? 16 : plen;
+		snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u via %s.%u", p >> 24, (p >> 16) & 255,
+		         (p >> 8) & 255, p & 255, plen, gw_net, 10 + i % 7);
+		if (change(ctx, PH_ROUTE_REPLACE, spec) == 0) {
+			plens[n] = plen;
+			prefixes[n++] = p;
+		}
+	}
+	for (unsigned i = 0; i < n; i += 3) {
+		snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u dev x", prefixes[i] >> 24,
+		         (prefixes[i] >> 16) & 255, (prefixes[i] >> 8) & 255, prefixes[i] & 255,
+		         plens[i]);
+		(void)change(ctx, PH_ROUTE_DEL, spec); /* gone already if given twice */
+	}
+	for (unsigned i = 0; i < n + 20000; i++) {
+		uint32_t ip = i < n ? prefixes[i] : rnd();
+		for (int d = -1; d <= 1; d++) {
+			uint64_t got = PH_NH_NONE;
+			uint32_t a = ip + (uint32_t)d;
+
+			ctx_fib_lookup_bulk(h->ctxs[ctx], &a, &got, 1);
+			if (got != brute_lpm(ctx, a)) {
+				const struct ph_route *rt = NULL;
+
+				while ((rt = ctx_rib_next(h->ctxs[ctx], rt)) != NULL)
+					if ((a & ipv4_mask(rt->plen)) == rt->prefix)
+						print_message("  covering %08x/%u nh %u\n",
+						              rt->prefix, rt->plen, rt->nh);
+				fail_msg("context %u, %u.%u.%u.%u: FIB %lu, RIB %u", ctx, a >> 24,
+				         (a >> 16) & 255, (a >> 8) & 255, a & 255,
+				         (unsigned long)got, brute_lpm(ctx, a));
+			}
+			checked++;
+		}
+	}
+	print_message("  context %u: %u routes, %u lookups agree with the RIB\n", ctx,
+	              h->ctxs[ctx]->n_routes, checked);
+	/* Back to the configured routes only. */
+	for (unsigned i = 0; i < n; i++) {
+		const struct ph_route *rt = NULL;
+
+		while ((rt = ctx_rib_next(h->ctxs[ctx], rt)) != NULL)
+			if (rt->origin == PH_ROUTE_STATIC && rt->prefix == prefixes[i])
+				break;
+		if (rt != NULL) {
+			snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u dev x", rt->prefix >> 24,
+			         (rt->prefix >> 16) & 255, (rt->prefix >> 8) & 255,
+			         rt->prefix & 255, rt->plen);
+			(void)change(ctx, PH_ROUTE_DEL, spec);
+		}
+	}
+}
+
+static void
+fib_matches_rib(void **state)
+{
+	unsigned before_red = h->ctxs[red]->n_routes, before_blue = h->ctxs[blue]->n_routes;
+
+	(void)state;
+	check_fib_against_rib(blue, "198.18.7");
+	check_fib_against_rib(red, "198.18.0");
+	assert_true(h->ctxs[red]->n_routes <= before_red + 1);
+	assert_true(h->ctxs[blue]->n_routes <= before_blue + 1);
+}
+
+/* Lookups on another lcore while this one replaces and deletes routes, in
+ * a dir24_8 context (with prefixes longer than /24, whose tbl8 groups come
+ * and go) and in a ranges one. */
 static atomic_int reader_stop, reader_bad;
 static atomic_ulong reader_lookups;
+
+/* Every route the writer publishes in 198.20.I.0/24 (and its /26s) goes
+ * through a gateway whose last byte is 10 + I (or 100 + I); a covering /16
+ * stays through .250. Anything else read is a torn or stale read. */
+static bool
+reader_gw_ok(const struct ph_nexthop *n, uint32_t i, const char *net)
+{
+	uint32_t base = strcmp(net, "red") == 0 ? IP(198, 18, 0, 0) : IP(198, 18, 7, 0);
+
+	if (n == NULL || n->kind != PH_NH_GATEWAY)
+		return false;
+	return n->gw == base + 250 || n->gw == base + 10 + i || n->gw == base + 100 + i;
+}
 
 static int
 reader(void *arg)
@@ -302,23 +422,14 @@ reader(void *arg)
 	rte_rcu_qsbr_thread_online(h->qsbr, 1);
 	while (!atomic_load(&reader_stop)) {
 		for (uint32_t i = 0; i < 64; i++) {
-			const struct ph_nexthop *n = ctx_route(h, red, IP(198, 20, i, 1), i);
+			uint32_t ip = IP(198, 20, i, 1 + (i % 4) * 64);
 
-			/* Every route the writer publishes goes through a gateway on
-			 * p0 whose last byte is the third byte of its prefix, or
-			 * through p2 with 100 more; a covering /16 stays through
-			 * 198.18.0.250. */
-			if (n == NULL || n->kind != PH_NH_GATEWAY) {
+			if (!reader_gw_ok(ctx_route(h, red, ip, i), i, "red"))
 				atomic_fetch_add(&reader_bad, 1);
-				continue;
-			}
-			if (n->gw == IP(198, 18, 0, 250))
-				continue;
-			if (!(n->gw == IP(198, 18, 0, i) && n->ifindex == iface_of("p0")) &&
-			    !(n->gw == IP(198, 18, 1, 100 + i) && n->ifindex == iface_of("p2")))
+			if (!reader_gw_ok(ctx_route(h, blue, ip, i), i, "blue"))
 				atomic_fetch_add(&reader_bad, 1);
 		}
-		atomic_fetch_add(&reader_lookups, 64);
+		atomic_fetch_add(&reader_lookups, 128);
 		rte_rcu_qsbr_quiescent(h->qsbr, 1);
 	}
 	rte_rcu_qsbr_thread_offline(h->qsbr, 1);
@@ -330,38 +441,52 @@ static void
 changes_under_concurrent_lookups(void **state)
 {
 	unsigned worker = rte_get_next_lcore(-1, 1, 0);
+	const char *nets[2] = {"198.18.0", "198.18.7"};
+	uint16_t ctxs[2] = {red, blue};
 	char spec[128];
 
 	(void)state;
 	if (worker >= RTE_MAX_LCORE)
 		skip();
 	assert_int_equal(change(red, PH_ROUTE_ADD, "198.20.0.0/16 via 198.18.0.250"), 0);
+	assert_int_equal(change(blue, PH_ROUTE_ADD, "198.20.0.0/16 via 198.18.7.250"), 0);
 	assert_int_equal(rte_eal_remote_launch(reader, NULL, worker), 0);
-	for (unsigned round = 0; round < 3000; round++) {
-		unsigned i = round % 64;
+	for (unsigned round = 0; round < 6000; round++) {
+		unsigned i = round % 64, k = round % 2;
 		enum ph_route_op op = round % 3 == 2 ? PH_ROUTE_DEL : PH_ROUTE_REPLACE;
+		/* A /24 or one of its /26s (a tbl8 group in DIR-24-8). */
+		unsigned sub = (round / 128) % 5;
+		char pfx[32];
+		int rc;
 
-		if (round % 2)
-			snprintf(spec, sizeof(spec), "198.20.%u.0/24 via 198.18.0.%u", i, i);
+		if (sub == 4)
+			snprintf(pfx, sizeof(pfx), "198.20.%u.0/24", i);
 		else
-			snprintf(spec, sizeof(spec), "198.20.%u.0/24 via 198.18.1.%u", i, 100 + i);
-		/* Slot 0 is "no route": 198.18.0.0 is no gateway. */
-		if (round % 2 && i == 0)
-			snprintf(spec, sizeof(spec), "198.20.0.0/24 via 198.18.1.100");
-		int rc = change(red, op, spec);
-
+			snprintf(pfx, sizeof(pfx), "198.20.%u.%u/26", i, sub * 64);
+		snprintf(spec, sizeof(spec), "%s via %s.%u", pfx, nets[k],
+		         round % 4 ? 10 + i : 100 + i);
+		rc = change(ctxs[k], op, spec);
 		assert_true(rc == 0 || (op == PH_ROUTE_DEL && rc == -ESRCH));
+		/* What the lead does after a change at run time (telemetry.c). */
+		rte_rcu_qsbr_synchronize(h->qsbr, RTE_QSBR_THRID_INVALID);
 	}
 	atomic_store(&reader_stop, 1);
 	rte_eal_wait_lcore(worker);
-	print_message("  %lu lookups during 3000 changes\n", atomic_load(&reader_lookups));
+	print_message("  %lu lookups during 6000 changes\n", atomic_load(&reader_lookups));
 	assert_true(atomic_load(&reader_lookups) > 0);
 	assert_int_equal(atomic_load(&reader_bad), 0);
-	for (unsigned i = 0; i < 64; i++) {
-		snprintf(spec, sizeof(spec), "198.20.%u.0/24 dev p0", i);
-		(void)change(red, PH_ROUTE_DEL, spec);
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned i = 0; i < 64; i++)
+			for (unsigned sub = 0; sub < 5; sub++) {
+				if (sub == 4)
+					snprintf(spec, sizeof(spec), "198.20.%u.0/24 dev x", i);
+				else
+					snprintf(spec, sizeof(spec), "198.20.%u.%u/26 dev x", i,
+					         sub * 64);
+				(void)change(ctxs[k], PH_ROUTE_DEL, spec);
+			}
+		assert_int_equal(change(ctxs[k], PH_ROUTE_DEL, "198.20.0.0/16 dev x"), 0);
 	}
-	assert_int_equal(change(red, PH_ROUTE_DEL, "198.20.0.0/16 dev p0"), 0);
 }
 
 int
@@ -376,6 +501,7 @@ main(int argc, char **argv)
 	        cmocka_unit_test(ecmp_by_hash),
 	        cmocka_unit_test(leaks_and_errors),
 	        cmocka_unit_test(retired_nexthop_waits_for_readers),
+	        cmocka_unit_test(fib_matches_rib),
 	        cmocka_unit_test(changes_under_concurrent_lookups),
 	};
 

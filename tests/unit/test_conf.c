@@ -400,6 +400,20 @@ route_grammar(void **state)
 	assert_string_equal(r.hops[0].dev, "p0");
 	assert_int_equal(r.hops[1].gw, 0xc6120201);
 	assert_string_equal(r.hops[1].dev, "p1");
+	/* Linux's order too: "dev IF via GW" is one hop; a repeated keyword starts the next. */
+	assert_int_equal(ph_parse_route("default dev p0 via 198.18.1.1", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_hops, 1);
+	assert_string_equal(r.hops[0].dev, "p0");
+	assert_int_equal(r.hops[0].gw, 0xc6120101);
+	assert_int_equal(ph_parse_route("default via 198.18.1.1 dev p0 via 198.18.1.2", &r, err,
+	                                sizeof(err)),
+	                 0);
+	assert_int_equal(r.n_hops, 2);
+	assert_string_equal(r.hops[1].dev, "");
+	assert_int_equal(ph_parse_route("default dev p0 dev p1", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n_hops, 2);
+	assert_int_equal(ph_parse_route("default ctx blue dev p0", &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "after the next hops"));
 	/* A leak: the next hops are in another context ("leak" says the same). */
 	assert_int_equal(ph_parse_route("198.18.9.0/24 dev v9 ctx blue", &r, err, sizeof(err)), 0);
 	assert_int_equal(r.n_hops, 1);
@@ -415,7 +429,7 @@ route_grammar(void **state)
 	assert_int_equal(ph_parse_route("198.18.9.0/24 via 0.0.0.0", &r, err, sizeof(err)), -1);
 	assert_int_equal(ph_parse_route("198.18.9.0/24 via 127.0.0.1", &r, err, sizeof(err)), -1);
 	assert_int_equal(ph_parse_route("198.18.9.0/24 via", &r, err, sizeof(err)), -1);
-	assert_int_equal(ph_parse_route("198.18.9.0/24 ctx a ctx b dev p0", &r, err, sizeof(err)),
+	assert_int_equal(ph_parse_route("198.18.9.0/24 dev p0 ctx a ctx b", &r, err, sizeof(err)),
 	                 -1);
 	assert_int_equal(ph_parse_route("198.18.9.0/24 via 1.1.1.1 via 1.1.1.2 via 1.1.1.3 via "
 	                                "1.1.1.4 via 1.1.1.5 via 1.1.1.6 via 1.1.1.7 via 1.1.1.8 "
@@ -436,7 +450,7 @@ context_keys(void **state)
 	(void)state;
 	snprintf(text, sizeof(text),
 	         "%s[port p1]\ndevice = net_tap1\ncontext = blue\naddress = 198.18.0.2/24\n"
-	         "[context red]\nfib = trie\nforwarding = yes\n"
+	         "[context red]\nfib = ranges\nforwarding = yes\n"
 	         "route = 198.18.0.0/24 via 198.18.0.1 ctx blue\n"
 	         "[context blue]\nid = 9\n"
 	         "route = default via 198.18.0.1 via 198.18.0.9\n",
@@ -447,7 +461,7 @@ context_keys(void **state)
 	red = ph_conf_ctx_by_name(c, "red");
 	blue = ph_conf_ctx_by_name(c, "blue");
 	assert_true(c->ctxs[red].forwarding);
-	assert_int_equal(c->ctxs[red].fib, PH_FIB_TRIE);
+	assert_int_equal(c->ctxs[red].fib, PH_FIB_RANGES);
 	assert_false(c->ctxs[blue].forwarding);
 	assert_int_equal(c->ctxs[blue].fib, PH_FIB_DIR24_8);
 	assert_int_equal(c->ctxs[red].n_routes, 1);
@@ -456,7 +470,7 @@ context_keys(void **state)
 	ph_conf_free(c);
 	unlink(path);
 	expect_error("[context default]\nforwarding = maybe\n", 8, "forwarding", "yes or no");
-	expect_error("[context default]\nfib = hash\n", 8, "fib", "dir24_8 or trie");
+	expect_error("[context default]\nfib = hash\n", 8, "fib", "dir24_8 or ranges");
 	expect_error("[context default]\nroute = 198.19.0.0/16 via 198.18.0.1 ctx nowhere\n", 8,
 	             "route", "no [context nowhere]");
 	/* The gateway must be on a subnet of the context the next hops are in. */
