@@ -11,7 +11,9 @@ transactions) the run handled. The result is one JSON object on stdout:
     {"ok": true, "unit": ..., "packets": N, "total_ir": ..., "driver_ir": ...,
      "ir_per_unit": ..., "top": [{"fn": ..., "ir_per_unit": ...}, ...]}
 
-Usage: cost.py CALLGRIND_OUT PACKETS UNIT
+Usage: cost.py CALLGRIND_OUT PACKETS UNIT [DRIVER]
+       (DRIVER: the object whose functions are left out, librte_net_memif
+       by default)
 """
 import json
 import re
@@ -46,7 +48,10 @@ def name_of(desc):
 
 
 def main():
+    global DRIVER
     path, packets, unit = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if len(sys.argv) > 4:
+        DRIVER = sys.argv[4]
     if packets <= 0:
         print(json.dumps({"ok": False, "error": "no packets counted", "unit": unit}))
         return 1

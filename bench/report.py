@@ -124,6 +124,18 @@ def summarize(runs):
     return out
 
 
+def fwd_summary(runs):
+    """[((contexts, fib), {mpps, ns, adds: stats, routes}), ...] in run order."""
+    out = {}
+    for r in runs:
+        if r["case"].startswith("fwd-") and r.get("ok"):
+            out.setdefault((r["contexts"], r["fib"]), []).append(r)
+    return [(k, {"mpps": stats([r["mpps"] for r in v]),
+                 "ns": stats([r["ns_per_pkt"] for r in v]),
+                 "adds": stats([r["route_adds_per_s"] for r in v]),
+                 "routes": v[0]["routes"]}) for k, v in out.items()]
+
+
 def table(summary, runs, args):
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     lines = [
@@ -150,11 +162,23 @@ def table(summary, runs, args):
     for case, title, ph, lx in CASES:
         if case in summary:
             lines.append(f"| {title} | {ph} | {lx} |")
+    fwd = fwd_summary(runs)
+    if fwd:
+        lines += ["", "IPv4 forwarding, one lcore (ph-fwdbench: 64-byte UDP datagrams over "
+                  "net_ring, contexts in turn packet by packet, destinations spread over "
+                  "every route, 8 gateways; only the time inside ph_poll() counts; "
+                  "polyhost alone):", "",
+                  "| contexts | FIB | routes each | Mpps per core | ns per datagram | "
+                  "route adds/s |", "|---|---|---|---|---|---|"]
+        for (n, fib), s in fwd:
+            lines.append(f"| {n} | {fib} | {s['routes']:,} | {cell(s['mpps'], 2)} | "
+                         f"{cell(s['ns'], 1)} | {cell(s['adds'], 0)} |")
     costs = [r for r in runs if r["case"].startswith("cost-") and r.get("ok")]
     if costs:
         lines += ["", "Instructions per packet (callgrind, polyhost's server process: "
                   "the stack, its socket API and ph-perf's loop; the net_memif driver "
-                  "left out):", "",
+                  "left out. ipv4-forward: ph-fwdbench's ph_poll() only, the net_ring "
+                  "driver left out):", "",
                   "| path | per | instructions | most expensive functions (instructions) |",
                   "|---|---|---|---|"]
         for r in costs:
@@ -170,13 +194,16 @@ def gnuplot(script):
 def bars(path, title, ylabel, rows, log=False):
     """rows: (label, polyhost (med, lo, hi) or None, linux ... or None)."""
     dat = path + ".dat"
+    # A polyhost-only chart (no Linux figure in any row) has no Linux bars.
+    linux = (', \\\n     "" using 5:6:7 title "Linux" lc rgb "#ff7f0e"'
+             if any(lx for _, _, lx in rows) else "")
     with open(dat, "w") as f:
         for label, ph, lx in rows:
             ph = ph or (0, 0, 0)
             lx = lx or (0, 0, 0)
             f.write('"%s" %g %g %g %g %g %g\n' % (label, *ph, *lx))
     gnuplot(f"""
-set terminal pngcairo size 1200,600 font "sans,10"
+set terminal pngcairo noenhanced size 1200,600 font "sans,10"
 set output "{path}"
 set title "{title}"
 set ylabel "{ylabel}"
@@ -188,8 +215,7 @@ set xtics rotate by -20 scale 0
 set key outside right top
 set grid ytics
 {"set logscale y" if log else "set yrange [0:*]"}
-plot "{dat}" using 2:3:4:xtic(1) title "polyhost" lc rgb "#1f77b4", \\
-     "" using 5:6:7 title "Linux" lc rgb "#ff7f0e"
+plot "{dat}" using 2:3:4:xtic(1) title "polyhost" lc rgb "#1f77b4"{linux}
 """)
     os.unlink(dat)
 
@@ -230,6 +256,12 @@ def plots(summary, runs, outdir):
                                      summary[c][q]["linux"]))
         p = os.path.join(outdir, "latency.png")
         bars(p, "Latency (median of runs, min-max)", "microseconds", lat_rows, log=True)
+        made.append(p)
+    fwd = fwd_summary(runs)
+    if fwd:
+        p = os.path.join(outdir, "fwd.png")
+        bars(p, "IPv4 forwarding on one core, 64 B (median of runs, min-max)", "Mpps",
+             [(f"{n} ctx, {fib}", s["mpps"], None) for (n, fib), s in fwd])
         made.append(p)
     costs = [r for r in runs if r["case"].startswith("cost-") and r.get("ok")]
     if costs:
