@@ -64,7 +64,13 @@ struct ph_lcore {
 	struct rte_eth_dev_tx_buffer *txb[PH_MAX_PORTS];
 
 	/* IPv4 reassembly of the fragments this lcore receives. */
-	struct rte_ip_frag_tbl *frag_tbl;
+	struct rte_ip_frag_tbl *frag_tbl; /* context 0's */
+	/* Other contexts' tables, made at their first fragment (ipv4/frag.c). */
+	struct rte_ip_frag_tbl **frag_ctx_tbl;
+	uint16_t *frag_ctx_list;
+	uint16_t frag_n_ctx;
+	uint32_t frag_max_datagrams;
+	uint64_t frag_ttl_tsc;
 	struct rte_ip_frag_death_row frag_dr;
 	uint64_t frag_next_expire_ms;
 	uint64_t rcu_reclaimed_ms; /* lead: last ms it reclaimed deferred frees */

@@ -2,7 +2,8 @@
 /*
  * IPv4 reassembly (RFC 791 3.2, RFC 815), inside IPv4 input: a fragment for
  * one of our addresses goes in, a whole datagram comes out when its last
- * missing piece arrives. Built on rte_ip_frag with one table per lcore, so no
+ * missing piece arrives. Built on rte_ip_frag with tables per lcore (one per
+ * routing context that has had fragments: its key has no context), so no
  * lock is taken; pure logic apart from rte_ip_frag's table allocation, which
  * unit tests provide.
  *
@@ -26,11 +27,11 @@ struct rte_mbuf;
 
 /*
  * Add fragment M (data at its IPv4 header, R its parsed header, already
- * checked with ipv4_fragment_valid()). Returns the whole datagram (a chain,
+ * checked with ipv4_fragment_valid()), received in context CTX. Returns the whole datagram (a chain,
  * data at a header with the total length updated) when complete, else NULL:
  * the fragment is held, or was discarded and counted.
  */
-struct rte_mbuf *ipv4_reassemble(struct ph_lcore *lc, struct rte_mbuf *m,
-                                 const struct ipv4_repr *r);
+struct rte_mbuf *ipv4_reassemble(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r,
+                                 uint16_t ctx);
 
 #endif

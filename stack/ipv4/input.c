@@ -108,7 +108,7 @@ ipv4_local(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *r)
 			flow_steer(lc, m, owner);
 			return NULL;
 		}
-		m = ipv4_reassemble(lc, m, r);
+		m = ipv4_reassemble(lc, m, r, ph_pkt_meta(m)->ctx);
 		if (m == NULL)
 			return NULL;
 		/* ... and hands the whole datagram to the owner of its ports:

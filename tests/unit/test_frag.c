@@ -105,12 +105,36 @@ in_order(void **state)
 
 	(void)state;
 	lc->now_tsc = 10;
-	assert_null(ipv4_reassemble(lc, frag(1, 0, 1480, true, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(1, 1480, 1480, true, &r), &r));
-	m = ipv4_reassemble(lc, frag(1, 2960, 40, false, &r), &r);
+	assert_null(ipv4_reassemble(lc, frag(1, 0, 1480, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(1, 1480, 1480, true, &r), &r, 0));
+	m = ipv4_reassemble(lc, frag(1, 2960, 40, false, &r), &r, 0);
 	assert_non_null(m);
 	check_whole(m, PAYLOAD);
 	assert_int_equal(lc->ctr.mib[PH_MIB_ipReasmOKs], 1);
+}
+
+/* Two contexts with the same addresses: the same datagram ID in each is two
+ * datagrams. Fragments of one never complete the other's. */
+static void
+contexts_apart(void **state)
+{
+	struct ipv4_repr r;
+	struct rte_mbuf *a, *b;
+
+	(void)state;
+	lc->now_tsc = 15;
+	assert_null(ipv4_reassemble(lc, frag(9, 0, 1480, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(9, 1480, 1480, true, &r), &r, 7));
+	assert_null(ipv4_reassemble(lc, frag(9, 2960, 40, false, &r), &r, 7));
+	assert_null(ipv4_reassemble(lc, frag(9, 1480, 1480, true, &r), &r, 0));
+	/* Each completes with its own pieces only. */
+	a = ipv4_reassemble(lc, frag(9, 2960, 40, false, &r), &r, 0);
+	assert_non_null(a);
+	check_whole(a, PAYLOAD);
+	b = ipv4_reassemble(lc, frag(9, 0, 1480, true, &r), &r, 7);
+	assert_non_null(b);
+	check_whole(b, PAYLOAD);
+	assert_int_equal(drops(PH_DROP_IP_REASM_FAIL), 0);
 }
 
 static void
@@ -121,9 +145,9 @@ reversed(void **state)
 
 	(void)state;
 	lc->now_tsc = 20;
-	assert_null(ipv4_reassemble(lc, frag(2, 2960, 40, false, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(2, 1480, 1480, true, &r), &r));
-	m = ipv4_reassemble(lc, frag(2, 0, 1480, true, &r), &r);
+	assert_null(ipv4_reassemble(lc, frag(2, 2960, 40, false, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(2, 1480, 1480, true, &r), &r, 0));
+	m = ipv4_reassemble(lc, frag(2, 0, 1480, true, &r), &r, 0);
 	assert_non_null(m);
 	check_whole(m, PAYLOAD);
 }
@@ -136,10 +160,10 @@ interleaved_datagrams(void **state)
 
 	(void)state;
 	lc->now_tsc = 30;
-	assert_null(ipv4_reassemble(lc, frag(3, 0, 1000, true, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(4, 1000, 2000, false, &r), &r));
-	a = ipv4_reassemble(lc, frag(3, 1000, 2000, false, &r), &r);
-	b = ipv4_reassemble(lc, frag(4, 0, 1000, true, &r), &r);
+	assert_null(ipv4_reassemble(lc, frag(3, 0, 1000, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(4, 1000, 2000, false, &r), &r, 0));
+	a = ipv4_reassemble(lc, frag(3, 1000, 2000, false, &r), &r, 0);
+	b = ipv4_reassemble(lc, frag(4, 0, 1000, true, &r), &r, 0);
 	assert_non_null(a);
 	assert_non_null(b);
 	check_whole(a, PAYLOAD);
@@ -154,10 +178,10 @@ overlapping(void **state)
 
 	(void)state;
 	lc->now_tsc = 40;
-	assert_null(ipv4_reassemble(lc, frag(5, 0, 1480, true, &r), &r));
+	assert_null(ipv4_reassemble(lc, frag(5, 0, 1480, true, &r), &r, 0));
 	/* Bytes 800..2279 overlap the first piece: the datagram is discarded. */
-	assert_null(ipv4_reassemble(lc, frag(5, 800, 1480, true, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(5, 2280, 720, false, &r), &r));
+	assert_null(ipv4_reassemble(lc, frag(5, 800, 1480, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(5, 2280, 720, false, &r), &r, 0));
 	assert_true(drops(PH_DROP_IP_REASM_FAIL) > before);
 	assert_true(lc->ctr.mib[PH_MIB_ipReasmFails] >= 1);
 	/* Whatever is still held is freed on expiry. */
@@ -174,9 +198,9 @@ duplicate(void **state)
 
 	(void)state;
 	lc->now_tsc = 5000;
-	assert_null(ipv4_reassemble(lc, frag(6, 0, 1480, true, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(6, 0, 1480, true, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(6, 1480, 1520, false, &r), &r));
+	assert_null(ipv4_reassemble(lc, frag(6, 0, 1480, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(6, 0, 1480, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(6, 1480, 1520, false, &r), &r, 0));
 	assert_true(drops(PH_DROP_IP_REASM_FAIL) > before);
 	lc->now_tsc = 5000 + TIMEOUT_MS + 1;
 	ipv4_frag_expire(lc);
@@ -191,8 +215,8 @@ timed_out(void **state)
 
 	(void)state;
 	lc->now_tsc = 10000;
-	assert_null(ipv4_reassemble(lc, frag(7, 0, 1480, true, &r), &r));
-	assert_null(ipv4_reassemble(lc, frag(7, 2960, 40, false, &r), &r));
+	assert_null(ipv4_reassemble(lc, frag(7, 0, 1480, true, &r), &r, 0));
+	assert_null(ipv4_reassemble(lc, frag(7, 2960, 40, false, &r), &r, 0));
 	lc->now_tsc = 10000 + TIMEOUT_MS / 2;
 	ipv4_frag_expire(lc);
 	assert_int_equal(fake_pool_in_use(pool), 2); /* not yet */
@@ -201,7 +225,7 @@ timed_out(void **state)
 	assert_int_equal(fake_pool_in_use(pool), 0);
 	assert_int_equal(drops(PH_DROP_IP_REASM_FAIL), before + 2);
 	/* The missing piece, late: it starts a new datagram, which never completes. */
-	assert_null(ipv4_reassemble(lc, frag(7, 1480, 1480, true, &r), &r));
+	assert_null(ipv4_reassemble(lc, frag(7, 1480, 1480, true, &r), &r, 0));
 	assert_int_equal(fake_pool_in_use(pool), 1);
 }
 
@@ -218,7 +242,7 @@ too_many_pieces(void **state)
 	for (uint16_t i = 0; i < RTE_LIBRTE_IP_FRAG_MAX_FRAG + 2; i++) {
 		bool last = i == RTE_LIBRTE_IP_FRAG_MAX_FRAG + 1;
 
-		m = ipv4_reassemble(lc, frag(8, (uint16_t)(i * 8), 8, !last, &r), &r);
+		m = ipv4_reassemble(lc, frag(8, (uint16_t)(i * 8), 8, !last, &r), &r, 0);
 		assert_null(m);
 	}
 	assert_true(drops(PH_DROP_IP_REASM_FAIL) > before);
@@ -231,13 +255,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(in_order),
-	        cmocka_unit_test(reversed),
-	        cmocka_unit_test(interleaved_datagrams),
-	        cmocka_unit_test(overlapping),
-	        cmocka_unit_test(duplicate),
-	        cmocka_unit_test(timed_out),
-	        cmocka_unit_test(too_many_pieces),
+	        cmocka_unit_test(in_order),    cmocka_unit_test(contexts_apart),
+	        cmocka_unit_test(reversed),    cmocka_unit_test(interleaved_datagrams),
+	        cmocka_unit_test(overlapping), cmocka_unit_test(duplicate),
+	        cmocka_unit_test(timed_out),   cmocka_unit_test(too_many_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
