@@ -35,7 +35,7 @@ hx() { local h=$1; shift; ip netns exec "$(hns "$h")" "$@"; }
 cleanup() {
 	ns_cleanup
 	for h in $HOSTS; do ip netns del "$(hns "$h")" 2>/dev/null; done
-	rm -f "$CONF" /tmp/ph-test-$$.cap /tmp/ph-test-$$.src /tmp/ph-test-$$.dst
+	rm -f "$CONF" /tmp/ph-test-$$.cap /tmp/ph-test-$$.e[23].cap /tmp/ph-test-$$.src /tmp/ph-test-$$.dst
 	[ "$FAILED" -eq 0 ] && rm -f "$LOG"
 }
 trap cleanup EXIT
@@ -182,6 +182,36 @@ bcast_not_forwarded() {
 	[ "$all" -ge 2 ] && [ "$n" -eq 0 ]
 }
 check "a ping to 198.18.2.255 (p2's directed broadcast) is not forwarded" bcast_not_forwarded
+
+# ECMP: 198.19.9.0/24 through h2 and h3; each destination is a flow of its
+# own, always on the same path. h2 and h3 only count what reaches them.
+ecmp_ok() {
+	local a b a5 b5
+	"$PHCTL" -p "$PREFIX" route add 198.19.9.0/24 via 198.18.2.1 via 198.18.3.1 ctx lan ||
+		return 1
+	"$PHCTL" -p "$PREFIX" route show ctx lan | grep "^198.19.9.0/24"
+	for h in 2 3; do
+		hx "$h" timeout 8 tcpdump -n -U -i "$(tap "$h")" -w "/tmp/ph-test-$$.e$h.cap" \
+			icmp and dst net 198.19.9.0/24 >/dev/null 2>&1 &
+		CAP_PIDS="$CAP_PIDS $!"
+	done
+	sleep 1
+	for i in $(seq 1 32); do hx 1 ping -c 1 -W 0.1 "198.19.9.$i" >/dev/null 2>&1; done
+	for i in 1 2 3 4 5; do hx 1 ping -c 1 -W 0.1 198.19.9.77 >/dev/null 2>&1; done
+	# shellcheck disable=SC2086
+	wait $CAP_PIDS
+	CAP_PIDS=
+	a=$(tcpdump -n -r "/tmp/ph-test-$$.e2.cap" not dst host 198.19.9.77 2>/dev/null | wc -l)
+	b=$(tcpdump -n -r "/tmp/ph-test-$$.e3.cap" not dst host 198.19.9.77 2>/dev/null | wc -l)
+	a5=$(tcpdump -n -r "/tmp/ph-test-$$.e2.cap" dst host 198.19.9.77 2>/dev/null | wc -l)
+	b5=$(tcpdump -n -r "/tmp/ph-test-$$.e3.cap" dst host 198.19.9.77 2>/dev/null | wc -l)
+	echo "32 destinations: $a via h2, $b via h3; 198.19.9.77 five times: $a5 via h2, $b5 via h3"
+	"$PHCTL" -p "$PREFIX" route del 198.19.9.0/24 ctx lan
+	[ $((a + b)) -eq 32 ] && [ "$a" -ge 4 ] && [ "$b" -ge 4 ] &&
+		{ [ "$a5" -eq 5 ] && [ "$b5" -eq 0 ] || [ "$a5" -eq 0 ] && [ "$b5" -eq 5 ]; }
+}
+CAP_PIDS=
+check "ECMP via h2 and h3: flows spread over both paths, one flow on one path" ecmp_ok
 
 # Leak routes: lan reaches 198.18.4.0/24 out of p4 in dmz, and back.
 leak() { "$PHCTL" -p "$PREFIX" route "$1" 198.18.4.0/24 dev p4 leak dmz ctx lan &&
