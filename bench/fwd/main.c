@@ -73,9 +73,14 @@ static struct {
 static void
 fail(const char *fmt, const char *what)
 {
-	printf("{\"ok\":false,\"error\":\"");
-	printf(fmt, what);
-	printf("\"}\n");
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	/* JSON: no quote or backslash inside the string. */
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '\'';
+	printf("{\"ok\":false,\"error\":\"%s\"}\n", msg);
 	exit(1);
 }
 
@@ -258,9 +263,10 @@ main(int argc, char **argv)
 			opt.seconds = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(c == 'h' ? stdout : stderr, "usage: ph-fwdbench [--contexts N "
-			                                    "(1..1024)] [--routes R (1..16000)] "
-			                                    "[--fib dir24_8|ranges] [--seconds S]\n");
+			fprintf(c == 'h' ? stdout : stderr,
+			        "usage: ph-fwdbench [--contexts N "
+			        "(1..1024)] [--routes R (1..16000)] "
+			        "[--fib dir24_8|ranges] [--seconds S]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}

@@ -135,6 +135,8 @@ struct ph_ctx {
 	uint64_t top_nh;          /* PH_FIB_DIR24_8: 255.255.255.255's (route.c) */
 	struct ph_ranges *ranges; /* PH_FIB_RANGES (RCU-published) */
 	bool batch;               /* ranges: rebuild at ctx_routes_commit() only */
+	uint16_t *batch_puts;     /* next hops to give up at the commit */
+	unsigned n_batch_puts, cap_batch_puts;
 	uint32_t max_routes;
 	struct ph_rib rib;
 	unsigned n_routes;

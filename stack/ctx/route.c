@@ -38,6 +38,8 @@ route_cmp(const struct ph_route *a, const struct ph_route *b)
 #endif
 RB_GENERATE_STATIC(ph_rib, ph_route, link, route_cmp)
 
+static void nexthop_put(struct ph_host *h, uint16_t i);
+
 void
 ctx_rib_init(struct ph_ctx *c)
 {
@@ -88,10 +90,14 @@ ctx_fib_lookup_bulk(const struct ph_ctx *c, const uint32_t *ip, uint64_t *nh, un
 		/* 255.255.255.255 is in no piece (dir24_pieces()). A tbl8 group
 		 * DIR-24-8 gives up while we read it reads as zeros, but its tbl24
 		 * entry was rewritten first: any other miss is read once more. */
-		if (ip[i] == UINT32_MAX)
+		if (ip[i] == UINT32_MAX) {
 			nh[i] = __atomic_load_n(&c->top_nh, __ATOMIC_ACQUIRE);
-		else
+		} else {
+			/* The second read of tbl24 after the zeros (free on x86; DPDK
+			 * itself orders its stores only there). */
+			rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
 			rte_fib_lookup_bulk(fib, (uint32_t *)(uintptr_t)&ip[i], &nh[i], 1);
+		}
 	}
 }
 
@@ -218,15 +224,24 @@ ctx_routes_commit(struct ph_host *h, uint16_t ctx)
 
 	if (c == NULL || !c->batch)
 		return 0;
-	c->batch = false;
-	if (c->fib_kind != PH_FIB_RANGES)
+	if (c->fib_kind != PH_FIB_RANGES) {
+		c->batch = false;
 		return 0;
+	}
+	c->batch = false;
 	r = ranges_alloc(2 * c->n_routes + 1);
-	if (r == NULL)
-		return -ENOMEM;
-	ranges_build(c, r);
-	ranges_publish(h, c, r);
-	return 0;
+	if (r != NULL) {
+		ranges_build(c, r);
+		ranges_publish(h, c, r);
+	}
+	/* Unpublished, the batch's table is lost, and so is the old table's
+	 * last word on these next hops only if it was published: keep them. */
+	for (unsigned i = 0; r != NULL && i < c->n_batch_puts; i++)
+		nexthop_put(h, c->batch_puts[i]);
+	free(c->batch_puts);
+	c->batch_puts = NULL;
+	c->n_batch_puts = c->cap_batch_puts = 0;
+	return r == NULL ? -ENOMEM : 0;
 }
 
 /*
@@ -273,7 +288,9 @@ dir24_pieces(struct ph_ctx *c, struct rte_fib *fib)
 	const struct ph_route *top = rib_cover(c, UINT32_MAX, 32);
 
 	rte_atomic_thread_fence(__ATOMIC_RELEASE);
-	for (uint8_t plen = 1; plen <= 32; plen++) {
+	/* Longest first: /25../32 share the one tbl8 group of 255.255.255.0/24,
+	 * the only allocation here, so a full table fails before any change. */
+	for (uint8_t plen = 32; plen >= 1; plen--) {
 		const struct ph_route *rt = rib_cover(c, piece_prefix(plen), plen);
 		int rc = rt != NULL ? rte_fib_add(fib, piece_prefix(plen), plen, rt->nh)
 		                    : rte_fib_delete(fib, piece_prefix(plen), plen);
@@ -338,6 +355,39 @@ dir24_rebuild(struct ph_host *h, struct ph_ctx *c)
 	return 0;
 }
 
+/* Give up a route's reference to next hop I. Inside a batch a ranges context
+ * still publishes its table of before the batch, which may name I: the
+ * reference goes when the batch's table is published. */
+static void
+nh_release(struct ph_host *h, struct ph_ctx *c, uint16_t i)
+{
+	if (c->batch && c->fib_kind == PH_FIB_RANGES && i != PH_NH_NONE) {
+		if (c->n_batch_puts == c->cap_batch_puts) {
+			unsigned cap = c->cap_batch_puts ? 2 * c->cap_batch_puts : 64;
+			uint16_t *v = reallocarray(c->batch_puts, cap, sizeof(*v));
+
+			if (v == NULL)
+				return; /* kept for good: safer than too soon */
+			c->batch_puts = v;
+			c->cap_batch_puts = cap;
+		}
+		c->batch_puts[c->n_batch_puts++] = i;
+		return;
+	}
+	nexthop_put(h, i);
+}
+
+/* After a failed change of a top or piece prefix of a DIR-24-8 context, the
+ * pieces again as the (restored) RIB says. */
+static void
+fib_resync(struct ph_ctx *c, const struct ph_route *key)
+{
+	if (c->fib_kind == PH_FIB_DIR24_8 &&
+	    (prefix_is_top(key->prefix, key->plen) ||
+	     (key->plen > 0 && key->prefix == piece_prefix(key->plen))))
+		(void)dir24_pieces(c, c->fib);
+}
+
 /* Mirror a change of C's RIB into its FIB (dir24_8: the prefix; ranges: all
  * of it, into NEW, allocated before the RIB changed). */
 static int
@@ -386,8 +436,6 @@ nexthop_slot(struct ph_host *h)
 	}
 	return -ENOSPC;
 }
-
-static void nexthop_put(struct ph_host *h, uint16_t i);
 
 /* An existing identical next hop with one more reference, or a new one. */
 static int
@@ -592,11 +640,12 @@ ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
 		rc = fib_apply(h, c, &key, -1, new);
 		if (rc != 0) {
 			RB_INSERT(ph_rib, &c->rib, rt);
+			fib_resync(c, &key);
 			snprintf(err, errlen, "FIB: %s", strerror(-rc));
 			return rc;
 		}
 		__atomic_store_n(&c->n_routes, c->n_routes - 1, __ATOMIC_RELAXED);
-		nexthop_put(h, rt->nh);
+		nh_release(h, c, rt->nh);
 		/* The record is control-side only: no reader holds it. */
 		free(rt);
 		return 0;
@@ -634,16 +683,18 @@ ctx_route_change(struct ph_host *h, uint16_t ctx, enum ph_route_op op,
 	rc = fib_apply(h, c, &key, nh, new);
 	if (rc != 0) {
 		snprintf(err, errlen, "FIB: %s", rc == -ENOSPC ? "full" : strerror(-rc));
-		nexthop_put(h, (uint16_t)nh);
 		rt->nh = old_nh;
 		if (old_nh == PH_NH_NONE) {
 			RB_REMOVE(ph_rib, &c->rib, rt);
 			__atomic_store_n(&c->n_routes, c->n_routes - 1, __ATOMIC_RELAXED);
 			free(rt);
 		}
+		/* No FIB entry may name NH when it goes. */
+		fib_resync(c, &key);
+		nexthop_put(h, (uint16_t)nh);
 		return rc;
 	}
-	nexthop_put(h, old_nh);
+	nh_release(h, c, old_nh);
 	rt->origin = (uint8_t)origin;
 	return 0;
 }

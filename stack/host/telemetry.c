@@ -261,7 +261,8 @@ cmd_ctx(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-#define ROUTE_PAGE 64
+/* 32 routes of 8 ECMP paths fit telemetry's 16 KiB reply. */
+#define ROUTE_PAGE 32
 
 struct route_page {
 	uint16_t ctx;
@@ -728,7 +729,7 @@ typedef int (*tel_cmd_fn)(struct ph_host *h, const char *params, struct rte_tel_
 	X(iface, "/polyhost/iface", "One interface. Parameter: interface name.")                   \
 	X(ctx, "/polyhost/ctx", "Routing contexts and their numbers. No parameters.")              \
 	X(routes, "/polyhost/routes",                                                              \
-	  "Routes of a context, 64 per page. Parameter: context name [entries to skip].")          \
+	  "Routes of a context, 32 per page. Parameter: context name [entries to skip].")          \
 	X(route_change, "/polyhost/route_change",                                                  \
 	  "Add, replace or delete a route. Parameter: add|replace|del CONTEXT ROUTE.")             \
 	X(ctx_stats, "/polyhost/ctx_stats", "A context's settings and counters. Parameter: name.") \

@@ -48,12 +48,6 @@ fwd_one(struct ph_lcore *lc, struct rte_mbuf *m, uint64_t nh_idx)
 	uint16_t old, new;
 	uint32_t hash;
 
-	/* RFC 1812 5.3.1: a datagram whose TTL would reach 0 is not forwarded. */
-	if (ip->time_to_live <= 1) {
-		ph_ctr_add(&st->fwd_ttl, 1);
-		fwd_icmp(lc, m, PH_DROP_IP_FWD_TTL, ICMP_TIME_EXCEEDED, 0, 0);
-		return;
-	}
 	if (nh_idx == PH_NH_NONE || nh_idx >= PH_MAX_NEXTHOPS) {
 		ph_ctr_add(&st->fwd_no_route, 1);
 		fwd_icmp(lc, m, PH_DROP_IP_FWD_NO_ROUTE, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
@@ -86,6 +80,13 @@ fwd_one(struct ph_lcore *lc, struct rte_mbuf *m, uint64_t nh_idx)
 			ipv4_input(lc, &m, 1);
 			return;
 		}
+	}
+	/* RFC 1812 5.3.1: a datagram whose TTL would reach 0 is not forwarded
+	 * (one leaked to our own address in another context was delivered). */
+	if (ip->time_to_live <= 1) {
+		ph_ctr_add(&st->fwd_ttl, 1);
+		fwd_icmp(lc, m, PH_DROP_IP_FWD_TTL, ICMP_TIME_EXCEEDED, 0, 0);
+		return;
 	}
 	if (len > ifc->mtu && (rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_DF_FLAG)) {
 		ph_ctr_add(&st->fwd_frag_needed, 1);

@@ -44,7 +44,8 @@ static const char *conf_text =
         "[context red]\nid = 3\nforwarding = yes\n"
         "route = 198.18.100.0/24 via 198.18.0.1 via 198.18.1.1\n"
         "[context blue]\nid = 1000\nfib = ranges\n"
-        "route = default via 198.18.7.1\n";
+        "route = default via 198.18.7.1\n"
+        "[context green]\nid = 5\nfib = ranges\nmax_routes = 16\n";
 
 static int
 setup(void **state)
@@ -247,7 +248,7 @@ leaks_and_errors(void **state)
 	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 dev nosuch"), -ENODEV);
 	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 dev p0 ctx nosuch"), -ENOENT);
 	assert_int_equal(change(red, PH_ROUTE_ADD, "198.19.7.0/24 via 198.18.0.2"), -EINVAL);
-	assert_int_equal(change(5, PH_ROUTE_ADD, "198.19.7.0/24 dev p0"), -ENOENT);
+	assert_int_equal(change(6, PH_ROUTE_ADD, "198.19.7.0/24 dev p0"), -ENOENT);
 	assert_null(lookup(red, IP(198, 19, 7, 1)));
 }
 
@@ -315,25 +316,43 @@ brute_lpm(uint16_t ctx, uint32_t ip)
 	return best != NULL ? best->nh : PH_NH_NONE;
 }
 
+static bool
+rib_has(uint16_t ctx, uint32_t prefix, uint8_t plen)
+{
+	const struct ph_route *rt = NULL;
+
+	while ((rt = ctx_rib_next(h->ctxs[ctx], rt)) != NULL)
+		if (rt->prefix == prefix && rt->plen == plen)
+			return true;
+	return false;
+}
+
 static void
 check_fib_against_rib(uint16_t ctx, const char *gw_net)
 {
+	unsigned before = h->ctxs[ctx]->n_routes, n = 0, checked = 0;
 	uint32_t prefixes[400];
 	uint8_t plens[400];
-	unsigned n = 0, checked = 0;
 	char spec[128];
 
 	for (unsigned i = 0; i < 400; i++) {
 		uint8_t plen = (uint8_t)(rnd() % 33);
 		uint32_t p = rnd() & ipv4_mask(plen);
 
-		/* Around 198.19/16 often, so that prefixes nest. */
-		if (i % 2)
-			p = (0xc6130000u | (rnd() & 0xffff)) & ipv4_mask(plen < 16 ? 16 : plen),
+		/* Around 198.19/16 often, so that prefixes nest; and the prefixes
+		 * that reach 255.255.255.255, which DIR-24-8 cannot hold. */
+		if (i % 3 == 1) {
 			plen = plen < 16 ? 16 : plen;
+			p = (0xc6130000u | (rnd() & 0xffff)) & ipv4_mask(plen);
+		} else if (i % 5 == 2) {
+			p = ~0u & ipv4_mask(plen);
+		}
+		/* The configured routes stay as they are. */
+		if (rib_has(ctx, p, plen))
+			continue;
 		snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u via %s.%u", p >> 24, (p >> 16) & 255,
 		         (p >> 8) & 255, p & 255, plen, gw_net, 10 + i % 7);
-		if (change(ctx, PH_ROUTE_REPLACE, spec) == 0) {
+		if (change(ctx, PH_ROUTE_ADD, spec) == 0) {
 			plens[n] = plen;
 			prefixes[n++] = p;
 		}
@@ -342,13 +361,19 @@ check_fib_against_rib(uint16_t ctx, const char *gw_net)
 		snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u dev x", prefixes[i] >> 24,
 		         (prefixes[i] >> 16) & 255, (prefixes[i] >> 8) & 255, prefixes[i] & 255,
 		         plens[i]);
-		(void)change(ctx, PH_ROUTE_DEL, spec); /* gone already if given twice */
+		assert_int_equal(change(ctx, PH_ROUTE_DEL, spec), 0);
+		plens[i] = 99; /* gone */
 	}
 	for (unsigned i = 0; i < n + 20000; i++) {
 		uint32_t ip = i < n ? prefixes[i] : rnd();
-		for (int d = -1; d <= 1; d++) {
+
+		/* Each prefix's first and last address and their neighbours. */
+		for (int d = -1; d <= 2; d++) {
 			uint64_t got = PH_NH_NONE;
-			uint32_t a = ip + (uint32_t)d;
+			uint32_t last = i < n && plens[i] <= 32
+			                        ? ip + (uint32_t)((1ull << (32 - plens[i])) - 1)
+			                        : ip;
+			uint32_t a = d < 1 ? ip + (uint32_t)d : last + (uint32_t)(d - 1);
 
 			ctx_fib_lookup_bulk(h->ctxs[ctx], &a, &got, 1);
 			if (got != brute_lpm(ctx, a)) {
@@ -367,32 +392,109 @@ check_fib_against_rib(uint16_t ctx, const char *gw_net)
 	}
 	print_message("  context %u: %u routes, %u lookups agree with the RIB\n", ctx,
 	              h->ctxs[ctx]->n_routes, checked);
-	/* Back to the configured routes only. */
 	for (unsigned i = 0; i < n; i++) {
-		const struct ph_route *rt = NULL;
-
-		while ((rt = ctx_rib_next(h->ctxs[ctx], rt)) != NULL)
-			if (rt->origin == PH_ROUTE_STATIC && rt->prefix == prefixes[i])
-				break;
-		if (rt != NULL) {
-			snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u dev x", rt->prefix >> 24,
-			         (rt->prefix >> 16) & 255, (rt->prefix >> 8) & 255,
-			         rt->prefix & 255, rt->plen);
-			(void)change(ctx, PH_ROUTE_DEL, spec);
-		}
+		if (plens[i] > 32)
+			continue;
+		snprintf(spec, sizeof(spec), "%u.%u.%u.%u/%u dev x", prefixes[i] >> 24,
+		         (prefixes[i] >> 16) & 255, (prefixes[i] >> 8) & 255, prefixes[i] & 255,
+		         plens[i]);
+		assert_int_equal(change(ctx, PH_ROUTE_DEL, spec), 0);
 	}
+	assert_int_equal(h->ctxs[ctx]->n_routes, before);
 }
 
 static void
 fib_matches_rib(void **state)
 {
-	unsigned before_red = h->ctxs[red]->n_routes, before_blue = h->ctxs[blue]->n_routes;
-
 	(void)state;
 	check_fib_against_rib(blue, "198.18.7");
 	check_fib_against_rib(red, "198.18.0");
-	assert_true(h->ctxs[red]->n_routes <= before_red + 1);
-	assert_true(h->ctxs[blue]->n_routes <= before_blue + 1);
+	/* blue's configured default route is untouched. */
+	assert_int_equal(lookup(blue, IP(203, 0, 113, 1))->gw, IP(198, 18, 7, 1));
+}
+
+/* A change that fails leaves the FIB as it was: nothing in it names a next
+ * hop the change gave up. DIR-24-8 with every tbl8 group taken by /25s,
+ * then a default route, which needs one more for its pieces. */
+static void
+failed_change_leaves_fib_alone(void **state)
+{
+	char spec[96];
+	unsigned added = 0;
+	int rc = 0;
+
+	(void)state;
+	for (unsigned i = 0; rc == 0 && i < 5000; i++) {
+		snprintf(spec, sizeof(spec), "10.%u.%u.0/25 via 198.18.0.40", i >> 8, i & 255);
+		rc = change(red, PH_ROUTE_ADD, spec);
+		added += rc == 0;
+	}
+	assert_int_equal(rc, -ENOSPC);
+	print_message("  %u /25s fill the table\n", added);
+	assert_int_equal(change(red, PH_ROUTE_ADD, "default via 198.18.0.99"), -ENOSPC);
+	assert_null(lookup(red, IP(203, 0, 113, 1)));
+	assert_null(lookup(red, UINT32_MAX));
+	for (unsigned i = 1; i < PH_MAX_NEXTHOPS; i++)
+		assert_false(h->nexthops[i].state == PH_NH_USED &&
+		             h->nexthops[i].gw == IP(198, 18, 0, 99));
+	for (unsigned i = 0; i < added; i++) {
+		snprintf(spec, sizeof(spec), "10.%u.%u.0/25 dev x", i >> 8, i & 255);
+		assert_int_equal(change(red, PH_ROUTE_DEL, spec), 0);
+	}
+	/* With room again it goes in, and leaves again. */
+	assert_int_equal(change(red, PH_ROUTE_ADD, "default via 198.18.0.99"), 0);
+	assert_int_equal(lookup(red, UINT32_MAX)->gw, IP(198, 18, 0, 99));
+	assert_int_equal(lookup(red, IP(203, 0, 113, 1))->gw, IP(198, 18, 0, 99));
+	assert_int_equal(change(red, PH_ROUTE_DEL, "default dev x"), 0);
+	assert_null(lookup(red, IP(203, 0, 113, 1)));
+}
+
+/* max_routes bounds a context: green holds 16. */
+static void
+context_full(void **state)
+{
+	uint16_t green = (uint16_t)conf->ctxs[ph_conf_ctx_by_name(conf, "green")].id;
+	char spec[96];
+
+	(void)state;
+	for (unsigned i = 0; i < 16; i++) {
+		snprintf(spec, sizeof(spec), "198.19.%u.0/24 dev p0 ctx red", i);
+		assert_int_equal(change(green, PH_ROUTE_ADD, spec), 0);
+	}
+	assert_int_equal(change(green, PH_ROUTE_ADD, "198.19.99.0/24 dev p0 ctx red"), -ENOSPC);
+	/* Replacing one that is there is no new route. */
+	assert_int_equal(change(green, PH_ROUTE_REPLACE, "198.19.3.0/24 dev p2 ctx red"), 0);
+	for (unsigned i = 0; i < 16; i++) {
+		snprintf(spec, sizeof(spec), "198.19.%u.0/24 dev x", i);
+		assert_int_equal(change(green, PH_ROUTE_DEL, spec), 0);
+	}
+}
+
+/* Inside a batch a ranges context still shows its table of before: the next
+ * hops that table names stay until the commit publishes the new one. */
+static void
+batch_keeps_published_next_hops(void **state)
+{
+	const struct ph_nexthop *before;
+	uint16_t idx;
+
+	(void)state;
+	assert_int_equal(change(blue, PH_ROUTE_ADD, "198.19.50.0/24 via 198.18.7.51"), 0);
+	before = lookup(blue, IP(198, 19, 50, 1));
+	idx = (uint16_t)(before - h->nexthops);
+	ctx_routes_begin(h, blue);
+	assert_int_equal(change(blue, PH_ROUTE_REPLACE, "198.19.50.0/24 via 198.18.7.52"), 0);
+	assert_int_equal(change(blue, PH_ROUTE_ADD, "198.19.51.0/24 via 198.18.7.53"), 0);
+	/* Readers: the old route, through a next hop still in use. */
+	assert_ptr_equal(lookup(blue, IP(198, 19, 50, 1)), before);
+	assert_int_equal(h->nexthops[idx].state, PH_NH_USED);
+	assert_int_equal(lookup(blue, IP(198, 19, 51, 1))->gw, IP(198, 18, 7, 1)); /* default */
+	assert_int_equal(ctx_routes_commit(h, blue), 0);
+	assert_int_equal(lookup(blue, IP(198, 19, 50, 1))->gw, IP(198, 18, 7, 52));
+	assert_int_equal(lookup(blue, IP(198, 19, 51, 1))->gw, IP(198, 18, 7, 53));
+	assert_int_not_equal(h->nexthops[idx].state, PH_NH_USED);
+	assert_int_equal(change(blue, PH_ROUTE_DEL, "198.19.50.0/24 dev x"), 0);
+	assert_int_equal(change(blue, PH_ROUTE_DEL, "198.19.51.0/24 dev x"), 0);
 }
 
 /* Lookups on another lcore while this one replaces and deletes routes, in
@@ -502,6 +604,9 @@ main(int argc, char **argv)
 	        cmocka_unit_test(leaks_and_errors),
 	        cmocka_unit_test(retired_nexthop_waits_for_readers),
 	        cmocka_unit_test(fib_matches_rib),
+	        cmocka_unit_test(failed_change_leaves_fib_alone),
+	        cmocka_unit_test(context_full),
+	        cmocka_unit_test(batch_keeps_published_next_hops),
 	        cmocka_unit_test(changes_under_concurrent_lookups),
 	};
 
