@@ -403,11 +403,11 @@ ph_ctx_lookup(const char *name)
 		errno = ENODEV;
 		return -1;
 	}
-	for (unsigned i = 0; name != NULL && i < PH_MAX_CTX; i++)
-		if (api_host->ctxs[i] != NULL && strcmp(api_host->ctxs[i]->name, name) == 0)
-			return (int)i;
-	errno = ENOENT;
-	return -1;
+	int ctx = name != NULL ? ctx_find(api_host, name, strlen(name)) : -1;
+
+	if (ctx < 0)
+		errno = ENOENT;
+	return ctx;
 }
 
 int

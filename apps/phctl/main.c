@@ -230,19 +230,19 @@ cmd_addr(void)
 	return 0;
 }
 
-/* Every entry of a paged telemetry command (KEY_PREFIX<i> -> a line of
- * fields), page by page, each line to SHOW. */
+/* Every entry of a paged telemetry command (KEY_PREFIX<i> -> an entry),
+ * page by page (the parameter "[ARG ]SKIP"), each entry to SHOW. */
 static int
-tel_pages(const char *cmd, char key_prefix, void (*show)(const char *line))
+tel_pages_of(const char *cmd, const char *arg, char key_prefix, void (*show)(json_t *entry))
 {
 	unsigned skip = 0;
 
 	for (;;) {
-		char p[16];
+		char p[64];
 		json_t *v;
 		long long count;
 
-		snprintf(p, sizeof(p), "%u", skip);
+		snprintf(p, sizeof(p), "%s%s%u", arg ? arg : "", arg ? " " : "", skip);
 		v = tel_get(cmd, p);
 		if (v == NULL)
 			return 1;
@@ -251,7 +251,7 @@ tel_pages(const char *cmd, char key_prefix, void (*show)(const char *line))
 			char key[24];
 
 			snprintf(key, sizeof(key), "%c%lld", key_prefix, i);
-			show(jstr(v, key));
+			show(json_object_get(v, key));
 		}
 		json_decref(v);
 		if (count == 0)
@@ -261,8 +261,9 @@ tel_pages(const char *cmd, char key_prefix, void (*show)(const char *line))
 }
 
 static void
-show_neigh(const char *line)
+show_neigh(json_t *entry)
 {
+	const char *line = json_string_value(entry);
 	char ip[20], mac[20], state[16], dev[PH_NAME_LEN], ctx[PH_NAME_LEN];
 	unsigned long long age;
 
@@ -282,12 +283,13 @@ show_neigh(const char *line)
 static int
 cmd_neigh(void)
 {
-	return tel_pages("/polyhost/neigh", 'n', show_neigh);
+	return tel_pages_of("/polyhost/neigh", NULL, 'n', show_neigh);
 }
 
 static void
-show_sock(const char *line)
+show_sock(json_t *entry)
 {
+	const char *line = json_string_value(entry);
 	char ctx[PH_NAME_LEN], la[20], ra[20], flags[32], l[32], r[32];
 	unsigned lport, rport, lcore;
 	int fd;
@@ -309,7 +311,7 @@ cmd_socks(void)
 {
 	printf("%-5s %-12s %-21s %-21s %-5s %-8s %s\n", "proto", "context", "local", "peer",
 	       "lcore", "fd", "options");
-	return tel_pages("/polyhost/udp", 's', show_sock);
+	return tel_pages_of("/polyhost/udp", NULL, 's', show_sock);
 }
 
 /* TCP connections, like `ss -tni`: one line as ss prints it, then the
@@ -362,55 +364,35 @@ cmd_conns(void)
 	}
 }
 
+/* ["198.18.0.0/24", "connected", "dev p0"] or ["0.0.0.0/0", "static",
+ * "via 1.2.3.4 dev p0", "via 1.2.3.5 dev p1", "ctx X"], as ip route shows it. */
+static void
+show_route(json_t *a)
+{
+	const char *prefix = json_string_value(json_array_get(a, 0));
+	const char *proto = json_string_value(json_array_get(a, 1));
+	size_t k, hops = 0;
+	json_t *x;
+
+	if (prefix == NULL || proto == NULL)
+		return;
+	printf("%s", strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix);
+	json_array_foreach(a, k, x) hops += k >= 2 && strncmp(json_string_value(x), "ctx ", 4) != 0;
+	/* ECMP: "nexthop via ... dev ..." each. */
+	json_array_foreach(a, k, x)
+	{
+		bool hop = strncmp(json_string_value(x), "ctx ", 4) != 0;
+
+		if (k >= 2)
+			printf(" %s%s", hop && hops > 1 ? "nexthop " : "", json_string_value(x));
+	}
+	printf(" proto %s\n", strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
+}
+
 static int
 print_routes(const char *ctx)
 {
-	unsigned skip = 0;
-
-	for (;;) {
-		char p[64];
-		json_t *v;
-		long long count;
-
-		snprintf(p, sizeof(p), "%s %u", ctx, skip);
-		v = tel_get("/polyhost/routes", p);
-		if (v == NULL)
-			return 1;
-		count = jint(v, "count");
-		for (long long i = 0; i < count; i++) {
-			char key[24];
-			json_t *a, *x;
-			const char *prefix, *proto;
-			size_t k, hops = 0;
-
-			/* ["198.18.0.0/24", "connected", "dev p0"] or ["0.0.0.0/0",
-			 * "static", "via 1.2.3.4 dev p0", "via 1.2.3.5 dev p1", "ctx X"] */
-			snprintf(key, sizeof(key), "r%lld", i);
-			a = json_object_get(v, key);
-			prefix = json_string_value(json_array_get(a, 0));
-			proto = json_string_value(json_array_get(a, 1));
-			if (prefix == NULL || proto == NULL)
-				continue;
-			printf("%s", strcmp(prefix, "0.0.0.0/0") == 0 ? "default" : prefix);
-			json_array_foreach(a, k, x) hops +=
-			        k >= 2 && strncmp(json_string_value(x), "ctx ", 4) != 0;
-			/* ECMP as ip route shows it: "nexthop via ... dev ..." each. */
-			json_array_foreach(a, k, x)
-			{
-				bool hop = strncmp(json_string_value(x), "ctx ", 4) != 0;
-
-				if (k >= 2)
-					printf(" %s%s", hop && hops > 1 ? "nexthop " : "",
-					       json_string_value(x));
-			}
-			printf(" proto %s\n",
-			       strcmp(proto, "connected") == 0 ? "kernel scope link" : "static");
-		}
-		json_decref(v);
-		if (count == 0)
-			return 0;
-		skip += (unsigned)count;
-	}
+	return tel_pages_of("/polyhost/routes", ctx, 'r', show_route);
 }
 
 /* "route add|replace|del ROUTE... [ctx NAME]": the last "ctx NAME" names the

@@ -1049,7 +1049,7 @@ parse_route(struct parser *p, const struct entries *en, int i, unsigned ctx_idx)
 	struct ph_conf_ctx *ctx = &p->c->ctxs[ctx_idx];
 	struct ph_conf_route r = {.line = en->line[i]};
 	unsigned nh_ctx = ctx_idx;
-	char why[256];
+	char why[256], ip[IPV4_STR_LEN];
 
 	if (ph_parse_route(en->e[i].value, &r, why, sizeof(why)) < 0)
 		return perr(p, r.line, "route", "%s", why);
@@ -1073,19 +1073,16 @@ parse_route(struct parser *p, const struct entries *en, int i, unsigned ctx_idx)
 				            "interface '%s' is not in context '%s'", hop->dev,
 				            p->c->ctxs[nh_ctx].name);
 		} else if (connected_iface(p->c, nh_ctx, hop->gw) < 0) {
-			return perr(p, r.line, "route",
-			            "gateway %u.%u.%u.%u is not on a subnet of context '%s' (add "
-			            "'dev IFACE')",
-			            hop->gw >> 24, (hop->gw >> 16) & 255, (hop->gw >> 8) & 255,
-			            hop->gw & 255, p->c->ctxs[nh_ctx].name);
+			return perr(
+			        p, r.line, "route",
+			        "gateway %s is not on a subnet of context '%s' (add 'dev IFACE')",
+			        ipv4_str(hop->gw, ip), p->c->ctxs[nh_ctx].name);
 		}
 	}
 	for (unsigned j = 0; j < ctx->n_routes; j++)
 		if (ctx->routes[j].prefix == r.prefix && ctx->routes[j].plen == r.plen)
-			return perr(p, r.line, "route",
-			            "%u.%u.%u.%u/%u given twice (first on line %d)", r.prefix >> 24,
-			            (r.prefix >> 16) & 255, (r.prefix >> 8) & 255, r.prefix & 255,
-			            r.plen, ctx->routes[j].line);
+			return perr(p, r.line, "route", "%s/%u given twice (first on line %d)",
+			            ipv4_str(r.prefix, ip), r.plen, ctx->routes[j].line);
 	ctx->routes = reallocarray(ctx->routes, ctx->n_routes + 1, sizeof(r));
 	if (ctx->routes == NULL)
 		return perr(p, r.line, "route", "out of memory");

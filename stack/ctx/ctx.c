@@ -57,6 +57,25 @@ ctx_local_lookup_bulk(const struct ph_host *h, const uint16_t *ctx, const uint32
 		out[i] = (hits >> i) & 1 ? data[i] : NULL;
 }
 
+int
+ctx_find(const struct ph_host *h, const char *name, size_t len)
+{
+	for (unsigned i = 0; i < PH_MAX_CTX; i++)
+		if (h->ctxs[i] != NULL && strncmp(h->ctxs[i]->name, name, len) == 0 &&
+		    h->ctxs[i]->name[len] == '\0')
+			return (int)i;
+	return -1;
+}
+
+int
+ctx_iface_find(const struct ph_host *h, const char *name)
+{
+	for (unsigned i = 0; i < h->n_ifaces; i++)
+		if (strcmp(h->ifaces[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 uint32_t
 ctx_iface_source(const struct ph_host *h, uint16_t ifindex, uint32_t dst)
 {
@@ -103,6 +122,7 @@ static int
 ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 {
 	struct ph_ctx *c = rte_zmalloc("ph_ctx", sizeof(*c), 0);
+	int rc;
 
 	if (c == NULL)
 		return -ENOMEM;
@@ -110,24 +130,11 @@ ctx_create(struct ph_host *h, const struct ph_conf_ctx *cc)
 	c->forwarding = cc->forwarding;
 	c->fib_kind = cc->fib;
 	c->max_routes = cc->max_routes;
-	ctx_rib_init(c);
 	strlcpy(c->name, cc->name, sizeof(c->name));
-	if (cc->fib == PH_FIB_RANGES) {
-		int rc = ctx_rib_ranges_init(h, c);
-
-		if (rc != 0) {
-			rte_free(c);
-			return rc;
-		}
-		h->ctxs[cc->id] = c;
-		return 0;
-	}
-	c->fib = ctx_dir24_create(c);
-	if (c->fib == NULL) {
-		int rc = -rte_errno;
-
+	rc = ctx_rib_init(h, c);
+	if (rc != 0) {
 		rte_free(c);
-		return rc ? rc : -ENOMEM;
+		return rc;
 	}
 	h->ctxs[cc->id] = c;
 	return 0;

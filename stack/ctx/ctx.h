@@ -186,8 +186,16 @@ ctx_nh_pick(const struct ph_nexthop *tbl, uint64_t nh, uint32_t hash)
 
 /* The next hop for DST in context CTX (a path of an ECMP route by HASH), or
  * NULL when there is no route. Any lcore. */
-const struct ph_nexthop *ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst,
-                                   uint32_t hash);
+const struct ph_nexthop *ctx_route_flow(const struct ph_host *h, uint16_t ctx, uint32_t dst,
+                                        uint32_t hash);
+/* The same for the host's own datagrams: an ECMP path by the destination
+ * (TCP's route, its source address and RSS's reply steering then agree). */
+const struct ph_nexthop *ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst);
+
+/* The number of the context named by NAME's first LEN characters, or -1. */
+int ctx_find(const struct ph_host *h, const char *name, size_t len);
+/* The index of the interface named NAME, or -1. */
+int ctx_iface_find(const struct ph_host *h, const char *name);
 
 /* The source address to use on IFINDEX toward DST: one in DST's subnet if
  * any, else the first address. 0 when the interface has none. */
@@ -218,11 +226,8 @@ void ctx_routes_begin(struct ph_host *h, uint16_t ctx);
 int ctx_routes_commit(struct ph_host *h, uint16_t ctx);
 
 /* Routes and next hops: set up empty, free (route.c). */
-void ctx_rib_init(struct ph_ctx *c);
-/* An empty DIR-24-8 FIB sized for C (route.c). */
-struct rte_fib *ctx_dir24_create(const struct ph_ctx *c);
-/* A ranges FIB for C's RIB as it is (its first, at creation). */
-int ctx_rib_ranges_init(struct ph_host *h, struct ph_ctx *c);
+/* An empty RIB and a FIB of C's kind holding nothing yet. 0 or -errno. */
+int ctx_rib_init(struct ph_host *h, struct ph_ctx *c);
 void ctx_rib_free(struct ph_host *h, struct ph_ctx *c);
 /* The first route of C at or after (PREFIX, PLEN) in RIB order, or NULL. */
 const struct ph_route *ctx_rib_next(const struct ph_ctx *c, const struct ph_route *after);

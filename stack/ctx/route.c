@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_fib.h>
 #include <rte_rcu_qsbr.h>
 
@@ -39,13 +40,6 @@ route_cmp(const struct ph_route *a, const struct ph_route *b)
 RB_GENERATE_STATIC(ph_rib, ph_route, link, route_cmp)
 
 static void nexthop_put(struct ph_host *h, uint16_t i);
-
-void
-ctx_rib_init(struct ph_ctx *c)
-{
-	RB_INIT(&c->rib);
-	c->n_routes = 0;
-}
 
 const struct ph_route *
 ctx_rib_next(const struct ph_ctx *c, const struct ph_route *after)
@@ -101,18 +95,37 @@ ctx_fib_lookup_bulk(const struct ph_ctx *c, const uint32_t *ip, uint64_t *nh, un
 	}
 }
 
-const struct ph_nexthop *
-ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst, uint32_t hash)
+/* The next-hop index for DST in CTX, PH_NH_NONE when there is no route. */
+static uint64_t
+route_index(const struct ph_host *h, uint16_t ctx, uint32_t dst)
 {
 	const struct ph_ctx *c = ctx < PH_MAX_CTX ? h->ctxs[ctx] : NULL;
 	uint64_t nh = PH_NH_NONE;
 
-	if (c == NULL)
+	if (c != NULL)
+		ctx_fib_lookup_bulk(c, &dst, &nh, 1);
+	return nh < PH_MAX_NEXTHOPS ? nh : PH_NH_NONE;
+}
+
+const struct ph_nexthop *
+ctx_route_flow(const struct ph_host *h, uint16_t ctx, uint32_t dst, uint32_t hash)
+{
+	uint64_t nh = route_index(h, ctx, dst);
+
+	return nh == PH_NH_NONE ? NULL : ctx_nh_pick(h->nexthops, nh, hash);
+}
+
+const struct ph_nexthop *
+ctx_route(const struct ph_host *h, uint16_t ctx, uint32_t dst)
+{
+	uint64_t nh = route_index(h, ctx, dst);
+
+	if (nh == PH_NH_NONE)
 		return NULL;
-	ctx_fib_lookup_bulk(c, &dst, &nh, 1);
-	if (nh == PH_NH_NONE || nh >= PH_MAX_NEXTHOPS)
-		return NULL;
-	return ctx_nh_pick(h->nexthops, nh, hash);
+	/* The hash only where there is a choice. */
+	if (unlikely(h->nexthops[nh].kind == PH_NH_GROUP))
+		return ctx_nh_pick(h->nexthops, nh, ctx_l3_hash(0, dst));
+	return &h->nexthops[nh];
 }
 
 /* One allocation: the struct, then start[], then nh[]. */
@@ -197,18 +210,6 @@ ranges_publish(struct ph_host *h, struct ph_ctx *c, struct ph_ranges *new)
 	free(old);
 }
 
-int
-ctx_rib_ranges_init(struct ph_host *h, struct ph_ctx *c)
-{
-	struct ph_ranges *r = ranges_alloc(1);
-
-	if (r == NULL)
-		return -ENOMEM;
-	ranges_build(c, r);
-	ranges_publish(h, c, r);
-	return 0;
-}
-
 void
 ctx_routes_begin(struct ph_host *h, uint16_t ctx)
 {
@@ -224,11 +225,9 @@ ctx_routes_commit(struct ph_host *h, uint16_t ctx)
 
 	if (c == NULL || !c->batch)
 		return 0;
-	if (c->fib_kind != PH_FIB_RANGES) {
-		c->batch = false;
-		return 0;
-	}
 	c->batch = false;
+	if (c->fib_kind != PH_FIB_RANGES)
+		return 0;
 	r = ranges_alloc(2 * c->n_routes + 1);
 	if (r != NULL) {
 		ranges_build(c, r);
@@ -264,6 +263,14 @@ static uint32_t
 piece_prefix(uint8_t plen)
 {
 	return plen == 1 ? 0 : ~0u << (33 - plen);
+}
+
+/* A route the pieces stand for (a top prefix), or one with a piece's prefix:
+ * either way dir24_pieces() writes it, never rte_fib_add() directly. */
+static bool
+dir24_in_pieces(uint32_t prefix, uint8_t plen)
+{
+	return prefix_is_top(prefix, plen) || (plen > 0 && prefix == piece_prefix(plen));
 }
 
 /* C's best route for PREFIX/PLEN no longer than PLEN, or NULL (control side:
@@ -305,8 +312,8 @@ dir24_pieces(struct ph_ctx *c, struct rte_fib *fib)
 /* Tables of 32 MiB: one per context, a second one while it is rebuilt. */
 #define PH_FIB_TBL8 4096
 
-struct rte_fib *
-ctx_dir24_create(const struct ph_ctx *c)
+static struct rte_fib *
+dir24_create(const struct ph_ctx *c)
 {
 	static unsigned gen; /* lead only: names must be unique */
 	struct rte_fib_conf fc = {
@@ -330,7 +337,7 @@ ctx_dir24_create(const struct ph_ctx *c)
 static int
 dir24_rebuild(struct ph_host *h, struct ph_ctx *c)
 {
-	struct rte_fib *fib = ctx_dir24_create(c), *old = c->fib;
+	struct rte_fib *fib = dir24_create(c), *old = c->fib;
 	const struct ph_route *rt = NULL;
 	struct ph_lcore *lc;
 	int rc = 0;
@@ -338,8 +345,7 @@ dir24_rebuild(struct ph_host *h, struct ph_ctx *c)
 	if (fib == NULL)
 		return -ENOMEM;
 	while (rc == 0 && (rt = ctx_rib_next(c, rt)) != NULL)
-		if (!prefix_is_top(rt->prefix, rt->plen) &&
-		    !(rt->plen > 0 && rt->prefix == piece_prefix(rt->plen)))
+		if (!dir24_in_pieces(rt->prefix, rt->plen))
 			rc = rte_fib_add(fib, rt->prefix, rt->plen, rt->nh);
 	if (rc == 0)
 		rc = dir24_pieces(c, fib);
@@ -353,6 +359,24 @@ dir24_rebuild(struct ph_host *h, struct ph_ctx *c)
 		rte_rcu_qsbr_synchronize(h->qsbr, lc != NULL ? lc->index : RTE_QSBR_THRID_INVALID);
 	rte_fib_free(old);
 	return 0;
+}
+
+int
+ctx_rib_init(struct ph_host *h, struct ph_ctx *c)
+{
+	RB_INIT(&c->rib);
+	c->n_routes = 0;
+	if (c->fib_kind == PH_FIB_RANGES) {
+		struct ph_ranges *r = ranges_alloc(1);
+
+		if (r == NULL)
+			return -ENOMEM;
+		ranges_build(c, r);
+		ranges_publish(h, c, r);
+		return 0;
+	}
+	c->fib = dir24_create(c);
+	return c->fib != NULL ? 0 : (rte_errno ? -rte_errno : -ENOMEM);
 }
 
 /* Give up a route's reference to next hop I. Inside a batch a ranges context
@@ -382,9 +406,7 @@ nh_release(struct ph_host *h, struct ph_ctx *c, uint16_t i)
 static void
 fib_resync(struct ph_ctx *c, const struct ph_route *key)
 {
-	if (c->fib_kind == PH_FIB_DIR24_8 &&
-	    (prefix_is_top(key->prefix, key->plen) ||
-	     (key->plen > 0 && key->prefix == piece_prefix(key->plen))))
+	if (c->fib_kind == PH_FIB_DIR24_8 && dir24_in_pieces(key->prefix, key->plen))
 		(void)dir24_pieces(c, c->fib);
 }
 
@@ -403,8 +425,7 @@ fib_apply(struct ph_host *h, struct ph_ctx *c, const struct ph_route *key, int n
 		}
 		return 0;
 	}
-	if (prefix_is_top(key->prefix, key->plen) ||
-	    (key->plen > 0 && key->prefix == piece_prefix(key->plen)))
+	if (dir24_in_pieces(key->prefix, key->plen))
 		rc = dir24_pieces(c, c->fib);
 	else if (nh < 0)
 		rc = rte_fib_delete(c->fib, key->prefix, key->plen);
@@ -487,33 +508,17 @@ nexthop_put(struct ph_host *h, uint16_t i)
 		nexthop_put(h, nh->paths[p]);
 }
 
-static int
-iface_by_name(const struct ph_host *h, const char *name)
-{
-	for (unsigned i = 0; i < h->n_ifaces; i++)
-		if (strcmp(h->ifaces[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
-ctx_by_name(const struct ph_host *h, const char *name)
-{
-	for (unsigned i = 0; i < PH_MAX_CTX; i++)
-		if (h->ctxs[i] != NULL && strcmp(h->ctxs[i]->name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* The single next hop HOP of a route stands for, in context NH_CTX. */
 static int
 hop_resolve(const struct ph_host *h, uint16_t nh_ctx, const struct ph_conf_hop *hop,
             struct ph_nexthop *out, char *err, size_t errlen)
 {
+	char ip[IPV4_STR_LEN];
+
 	*out = (struct ph_nexthop){
 	        .gw = hop->gw, .ctx = nh_ctx, .kind = hop->gw != 0 ? PH_NH_GATEWAY : PH_NH_ONLINK};
 	if (hop->dev[0] != '\0') {
-		int ifc = iface_by_name(h, hop->dev);
+		int ifc = ctx_iface_find(h, hop->dev);
 
 		if (ifc < 0) {
 			snprintf(err, errlen, "no interface '%s'", hop->dev);
@@ -534,17 +539,15 @@ hop_resolve(const struct ph_host *h, uint16_t nh_ctx, const struct ph_conf_hop *
 
 		if (on == NULL || on->kind != PH_NH_ONLINK) {
 			snprintf(err, errlen,
-			         "gateway %u.%u.%u.%u is not on a subnet of context '%s' (add 'dev "
-			         "IFACE')",
-			         hop->gw >> 24, (hop->gw >> 16) & 255, (hop->gw >> 8) & 255,
-			         hop->gw & 255, h->ctxs[nh_ctx]->name);
+			         "gateway %s is not on a subnet of context '%s' (add 'dev IFACE')",
+			         ipv4_str(hop->gw, ip), h->ctxs[nh_ctx]->name);
 			return -ENETUNREACH;
 		}
 		out->ifindex = on->ifindex;
 	}
 	if (hop->gw != 0 && ctx_local_lookup(h, nh_ctx, hop->gw) != NULL) {
-		snprintf(err, errlen, "gateway %u.%u.%u.%u is an address of this host",
-		         hop->gw >> 24, (hop->gw >> 16) & 255, (hop->gw >> 8) & 255, hop->gw & 255);
+		snprintf(err, errlen, "gateway %s is an address of this host",
+		         ipv4_str(hop->gw, ip));
 		return -EINVAL;
 	}
 	return 0;
@@ -557,10 +560,10 @@ route_nexthop(struct ph_host *h, uint16_t ctx, const struct ph_conf_route *r, ch
 {
 	struct ph_nexthop group = {.kind = PH_NH_GROUP};
 	uint16_t nh_ctx = ctx;
-	int rc, idx;
+	int rc, idx = 0;
 
 	if (r->ctx[0] != '\0') {
-		rc = ctx_by_name(h, r->ctx);
+		rc = ctx_find(h, r->ctx, strlen(r->ctx));
 		if (rc < 0) {
 			snprintf(err, errlen, "no context '%s'", r->ctx);
 			return -ENOENT;
@@ -575,30 +578,22 @@ route_nexthop(struct ph_host *h, uint16_t ctx, const struct ph_conf_route *r, ch
 		struct ph_nexthop one;
 
 		rc = hop_resolve(h, nh_ctx, &r->hops[i], &one, err, errlen);
-		if (rc == 0 && r->n_hops == 1) {
-			idx = nexthop_get(h, &one);
-			if (idx < 0)
-				snprintf(err, errlen, "next-hop table full (%d)", PH_MAX_NEXTHOPS);
-			return idx;
-		}
-		if (rc == 0) {
-			idx = nexthop_get(h, &one);
-			rc = idx < 0 ? idx : 0;
-			if (idx < 0)
-				snprintf(err, errlen, "next-hop table full (%d)", PH_MAX_NEXTHOPS);
-		}
-		if (rc != 0) {
+		idx = rc == 0 ? nexthop_get(h, &one) : rc;
+		if (idx < 0) {
 			for (unsigned p = 0; p < group.n_paths; p++)
 				nexthop_put(h, group.paths[p]);
-			return rc;
+			goto full;
 		}
 		group.paths[group.n_paths++] = (uint16_t)idx;
 	}
+	if (r->n_hops == 1)
+		return group.paths[0];
 	/* The group takes its own reference on each path: drop ours. */
 	idx = nexthop_get(h, &group);
 	for (unsigned p = 0; p < group.n_paths; p++)
 		nexthop_put(h, group.paths[p]);
-	if (idx < 0)
+full:
+	if (idx == -ENOSPC)
 		snprintf(err, errlen, "next-hop table full (%d)", PH_MAX_NEXTHOPS);
 	return idx;
 }

@@ -85,7 +85,7 @@ flow_reply_way(const struct ph_lcore *lc, uint16_t ctx, uint32_t raddr, const st
 		return FLOW_REPLY_NEVER;
 	if (h->n_workers < 2)
 		return FLOW_REPLY_ANY;
-	nh = ctx_route(h, ctx, raddr, ctx_l3_hash(0, raddr));
+	nh = ctx_route(h, ctx, raddr);
 	if (nh == NULL)
 		return FLOW_REPLY_ANY; /* the connect fails on the route anyway */
 	*port = ph_iface_port(h, ph_iface(h, nh->ifindex));

@@ -39,12 +39,6 @@ static pthread_rwlock_t tel_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct ph_host *tel_host;
 static bool tel_registered;
 
-static void
-ip_str(uint32_t ip, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
 /* Lower case, as ip(8) prints it. */
 static void
 mac_str(const struct rte_ether_addr *mac, char *buf, size_t len)
@@ -224,11 +218,11 @@ cmd_iface(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	struct rte_tel_data *addrs;
 	char buf[64], ip[20];
 
-	for (uint16_t i = 0; i < h->n_ifaces; i++)
-		if (params != NULL && strcmp(h->ifaces[i].name, params) == 0)
-			ifc = &h->ifaces[i];
-	if (ifc == NULL)
+	int i = params != NULL ? ctx_iface_find(h, params) : -1;
+
+	if (i < 0)
 		return -EINVAL;
+	ifc = &h->ifaces[i];
 	addrs = rte_tel_data_alloc();
 	if (addrs == NULL)
 		return -ENOMEM;
@@ -242,7 +236,7 @@ cmd_iface(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "mtu", ifc->mtu);
 	rte_tel_data_start_array(addrs, RTE_TEL_STRING_VAL);
 	for (unsigned a = 0; a < ifc->n_addrs; a++) {
-		ip_str(ifc->addrs[a].ip, ip, sizeof(ip));
+		ipv4_str(ifc->addrs[a].ip, ip);
 		snprintf(buf, sizeof(buf), "%s/%u", ip, ifc->addrs[a].plen);
 		rte_tel_data_add_array_string(addrs, buf);
 	}
@@ -303,16 +297,6 @@ route_page_on_lead(struct ph_lcore *lead, void *arg)
 	}
 }
 
-static int
-ctx_number(const struct ph_host *h, const char *name, size_t len)
-{
-	for (unsigned i = 0; i < PH_MAX_CTX; i++)
-		if (h->ctxs[i] != NULL && strlen(h->ctxs[i]->name) == len &&
-		    strncmp(h->ctxs[i]->name, name, len) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* One page of a context's routes. Parameter "CTX [SKIP]". Reply: total, skip,
  * count, and "r<i>" -> ["PREFIX/LEN", "static"|"connected", "[via GW ]dev IF"
  * for each ECMP path..., "ctx OTHER" for a leaked route]: each string stays
@@ -322,7 +306,7 @@ cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
 	struct route_page *pg;
 	size_t len = params != NULL ? strcspn(params, " ") : 0;
-	int ctx = params != NULL ? ctx_number(h, params, len) : -1, rc;
+	int ctx = params != NULL ? ctx_find(h, params, len) : -1, rc;
 
 	if (ctx < 0)
 		return -EINVAL;
@@ -352,7 +336,7 @@ cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
 		/* Telemetry keys allow no dots: the prefix goes in the value. */
 		snprintf(key, sizeof(key), "r%u", r);
-		ip_str(rt->prefix, ip, sizeof(ip));
+		ipv4_str(rt->prefix, ip);
 		snprintf(val, sizeof(val), "%s/%u", ip, rt->plen);
 		rte_tel_data_add_array_string(a, val);
 		rte_tel_data_add_array_string(a, rt->origin == PH_ROUTE_CONNECTED ? "connected"
@@ -360,7 +344,7 @@ cmd_routes(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		for (unsigned p = 0; p < pg->e[r].n_nh; p++) {
 			const struct ph_nexthop *nh = &pg->e[r].nh[p];
 
-			ip_str(nh->gw, gw, sizeof(gw));
+			ipv4_str(nh->gw, gw);
 			snprintf(val, sizeof(val), "%s%s%sdev %s",
 			         nh->kind == PH_NH_GATEWAY ? "via " : "",
 			         nh->kind == PH_NH_GATEWAY ? gw : "",
@@ -419,7 +403,7 @@ cmd_route_change(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		return -EINVAL;
 	p += strlen(ops[op]) + 1;
 	sp = strchr(p, ' ');
-	if (sp == NULL || (ctx = ctx_number(h, p, (size_t)(sp - p))) < 0) {
+	if (sp == NULL || (ctx = ctx_find(h, p, (size_t)(sp - p))) < 0) {
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_int(d, "ok", 0);
 		rte_tel_data_add_dict_string(d, "error", "no such context");
@@ -457,7 +441,7 @@ cmd_route_change(struct ph_host *h, const char *params, struct rte_tel_data *d)
 static int
 cmd_ctx_stats(struct ph_host *h, const char *params, struct rte_tel_data *d)
 {
-	int ctx = params != NULL ? ctx_number(h, params, strlen(params)) : -1;
+	int ctx = params != NULL ? ctx_find(h, params, strlen(params)) : -1;
 	struct ph_ctx_stats sum = {0};
 	const struct ph_ctx *c;
 	unsigned n_if = 0;
@@ -536,7 +520,7 @@ cmd_neigh(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		const struct neigh_info *e = &pg->e[i];
 		char key[16], val[128], ip[20], mac[RTE_ETHER_ADDR_FMT_SIZE];
 
-		ip_str(e->ip, ip, sizeof(ip));
+		ipv4_str(e->ip, ip);
 		if (e->state == NEIGH_INCOMPLETE)
 			strlcpy(mac, "-", sizeof(mac));
 		else
@@ -569,8 +553,8 @@ cmd_udp(struct ph_host *h, const char *params, struct rte_tel_data *d)
 	for (unsigned i = 0; i < n; i++) {
 		char key[16], val[160], la[20], ra[20];
 
-		ip_str(e[i].laddr, la, sizeof(la));
-		ip_str(e[i].raddr, ra, sizeof(ra));
+		ipv4_str(e[i].laddr, la);
+		ipv4_str(e[i].raddr, ra);
 		snprintf(key, sizeof(key), "s%u", i);
 		snprintf(val, sizeof(val), "%s %s %u %s %u %u %d %s", ctx_name(h, e[i].ctx), la,
 		         e[i].lport, ra, e[i].rport, e[i].lcore, e[i].fd,
@@ -613,10 +597,10 @@ cmd_tcp(struct ph_host *h, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_dict(x);
 		rte_tel_data_add_dict_string(x, "context", ctx_name(h, c->ctx));
 		rte_tel_data_add_dict_string(x, "state", tcp_state_names[c->state]);
-		ip_str(c->laddr, ip, sizeof(ip));
+		ipv4_str(c->laddr, ip);
 		snprintf(ep, sizeof(ep), "%s:%u", ip, c->lport);
 		rte_tel_data_add_dict_string(x, "local", ep);
-		ip_str(c->raddr, ip, sizeof(ip));
+		ipv4_str(c->raddr, ip);
 		snprintf(ep, sizeof(ep), "%s:%u", ip, c->rport);
 		rte_tel_data_add_dict_string(x, "peer", ep);
 #define TCP_TEL_U64(f) rte_tel_data_add_dict_u64(x, #f, c->f)

@@ -46,7 +46,6 @@ fwd_one(struct ph_lcore *lc, struct rte_mbuf *m, uint64_t nh_idx)
 	const struct ph_nexthop *nh;
 	const struct ph_iface *ifc;
 	uint16_t old, new;
-	uint32_t hash;
 
 	if (nh_idx == PH_NH_NONE || nh_idx >= PH_MAX_NEXTHOPS) {
 		ph_ctr_add(&st->fwd_no_route, 1);
@@ -59,8 +58,12 @@ fwd_one(struct ph_lcore *lc, struct rte_mbuf *m, uint64_t nh_idx)
 		ph_drop(lc, m, PH_DROP_IP_FWD_LINK_LOCAL);
 		return;
 	}
-	hash = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss : ctx_l3_hash(src, dst);
-	nh = ctx_nh_pick(h->nexthops, nh_idx, hash);
+	nh = &h->nexthops[nh_idx];
+	/* A flow's path of an ECMP route: the NIC's hash if it gave one. */
+	if (unlikely(nh->kind == PH_NH_GROUP))
+		nh = ctx_nh_pick(h->nexthops, nh_idx,
+		                 m->ol_flags & RTE_MBUF_F_RX_RSS_HASH ? m->hash.rss
+		                                                      : ctx_l3_hash(src, dst));
 	ifc = ph_iface(h, nh->ifindex);
 	if (nh->ctx != meta->ctx) {
 		/* A leaked route: in its next hops' context the destination may

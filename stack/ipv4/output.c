@@ -234,7 +234,7 @@ ipv4_output(struct ph_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
 	local = ctx_local_lookup(h, o->ctx, o->dst);
 	if (local != NULL && local->kind == PH_LOCAL_UNICAST)
 		return ipv4_loop(lc, m, o, local);
-	nh = ctx_route(h, o->ctx, o->dst, ctx_l3_hash(0, o->dst));
+	nh = ctx_route(h, o->ctx, o->dst);
 	if (nh == NULL) {
 		ph_drop(lc, m, PH_DROP_IP_NO_ROUTE);
 		return -ENETUNREACH;

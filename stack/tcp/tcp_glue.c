@@ -149,7 +149,7 @@ glue_route(struct tcp_stack *st, uint16_t ctx, uint32_t daddr, struct tcp_path *
 	struct ph_lcore *lc = st->arg;
 	struct ph_host *h = lc->host;
 	const struct ph_local *l = ctx_local_lookup(h, ctx, daddr);
-	const struct ph_nexthop *nh = ctx_route(h, ctx, daddr, ctx_l3_hash(0, daddr));
+	const struct ph_nexthop *nh = ctx_route(h, ctx, daddr);
 	uint32_t room = rte_pktmbuf_data_room_size(h->pool) - RTE_PKTMBUF_HEADROOM - GLUE_L2_ROOM;
 
 	path->tso_max = 0;

@@ -431,7 +431,7 @@ udp_connect(struct ph_lcore *lc, struct ph_sock *s, uint32_t ip, uint16_t port)
 		if (!s->broadcast && udp_is_bcast(h, s->ctx, ip))
 			return -EACCES;
 		/* The source address is chosen now, as getsockname shows. */
-		nh = ctx_route(h, s->ctx, ip, ctx_l3_hash(0, ip));
+		nh = ctx_route(h, s->ctx, ip);
 		if (nh == NULL)
 			return -ENETUNREACH;
 		src = udp_unicast_laddr(s);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -187,6 +188,16 @@ ipv4_is_martian_dst(uint32_t a)
 {
 	return ipv4_is_this_network(a) || ipv4_is_loopback(a) ||
 	       (ipv4_is_reserved(a) && a != IPV4_BCAST);
+}
+
+/* "a.b.c.d" of IP (host order) into BUF, which holds IPV4_STR_LEN. */
+#define IPV4_STR_LEN 16
+static inline const char *
+ipv4_str(uint32_t ip, char *buf)
+{
+	snprintf(buf, IPV4_STR_LEN, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+	         ip & 255);
+	return buf;
 }
 
 static inline uint32_t

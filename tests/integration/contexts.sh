@@ -29,9 +29,7 @@ for t in ip curl socat tcpdump; do
 done
 
 SIDES="a b"
-hns() { echo "ph-$$-h$1"; }
 tap() { echo "phc$$$1"; }
-hx() { local h=$1; shift; ip netns exec "$(hns "$h")" "$@"; }
 ctx_of() { [ "$1" = a ] && echo red || echo blue; }
 
 cleanup() {
@@ -81,15 +79,7 @@ INI
 # would), with the same address and MAC on both sides. After each start.
 attach() {
 	for s in $SIDES; do
-		for _ in $(seq 1 100); do
-			nsx ip -o link show "$(tap "$s")" 2>/dev/null | grep -q "[<,]UP[,>]" && break
-			sleep 0.1
-		done
-		nsx ip link set "$(tap "$s")" netns "$(hns "$s")" || return 1
-		hx "$s" sysctl -qw "net.ipv6.conf.$(tap "$s").disable_ipv6=1"
-		hx "$s" ip link set "$(tap "$s")" address 02:00:00:00:00:01
-		hx "$s" ip addr add 198.18.0.1/24 dev "$(tap "$s")"
-		hx "$s" ip link set "$(tap "$s")" up
+		host_tap "$(tap "$s")" "$s" 198.18.0.1/24 02:00:00:00:00:01 || return 1
 	done
 }
 

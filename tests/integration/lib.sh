@@ -23,6 +23,25 @@ mbufs_back() { grep -q "0 of .* mbufs in use after shutdown" "$1"; }
 clean_exit() { [ "$1" -eq 0 ] && mbufs_back "$2"; }
 # tap_host_conf LCORES: the [eal] and [port p0] sections of a host on a
 # net_tap port TAP with 198.18.0.2/24 (the test's own sections follow).
+# Hosts behind the host under test, a namespace each (removed by the test):
+# hns N names host N's namespace, hx N CMD... runs CMD in it.
+hns() { echo "ph-$$-h$1"; }
+hx() { local h=$1; shift; ip netns exec "$(hns "$h")" "$@"; }
+# host_tap TAP N ADDR/LEN MAC: the kernel side of net_tap TAP, once the host
+# under test (in NS) has started it, moved to host N's namespace as a cable
+# would be, with ADDR and MAC, up, without IPv6 chatter.
+host_tap() {
+	local tap=$1 h=$2 addr=$3 mac=$4
+	for _ in $(seq 1 100); do
+		nsx ip -o link show "$tap" 2>/dev/null | grep -q "[<,]UP[,>]" && break
+		sleep 0.1
+	done
+	nsx ip link set "$tap" netns "$(hns "$h")" &&
+		hx "$h" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" &&
+		hx "$h" ip link set "$tap" address "$mac" &&
+		hx "$h" ip addr add "$addr" dev "$tap" &&
+		hx "$h" ip link set "$tap" up
+}
 # eal_conf LCORES: the [eal] section of a test host (no hugepages, its PREFIX).
 eal_conf() {
 	cat <<INI

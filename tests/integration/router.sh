@@ -28,9 +28,7 @@ for t in ip traceroute socat tcpdump; do
 done
 
 HOSTS="1 2 3 4"
-hns() { echo "ph-$$-h$1"; }
 tap() { echo "phr$$t$1"; }
-hx() { local h=$1; shift; ip netns exec "$(hns "$h")" "$@"; }
 
 cleanup() {
 	ns_cleanup
@@ -75,16 +73,8 @@ fi
 ok "polyhostd started"
 # Each tap's kernel side goes to its host's namespace, as a cable would.
 for h in $HOSTS; do
-	for _ in $(seq 1 100); do
-		nsx ip -o link show "$(tap "$h")" 2>/dev/null | grep -q "[<,]UP[,>]" && break
-		sleep 0.1
-	done
-	nsx ip link set "$(tap "$h")" netns "$(hns "$h")"
 	hx "$h" ip link set lo up
-	hx "$h" sysctl -qw "net.ipv6.conf.$(tap "$h").disable_ipv6=1"
-	hx "$h" ip link set "$(tap "$h")" address "02:00:00:00:0$h:01"
-	hx "$h" ip addr add "198.18.$h.1/24" dev "$(tap "$h")"
-	hx "$h" ip link set "$(tap "$h")" up
+	host_tap "$(tap "$h")" "$h" "198.18.$h.1/24" "02:00:00:00:0$h:01"
 	hx "$h" ip route add default via "198.18.$h.2"
 done
 
